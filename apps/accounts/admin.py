@@ -1,0 +1,162 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.html import format_html
+
+from apps.core.admin import SoftDeleteAdmin
+
+from . import services
+from .models import AccessToken, AdminKey, ApiSession, Membership, Organization, User
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "domain", "username")
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    list_display = ("email", "username", "domain", "is_active", "is_staff", "date_joined", "deleted_at")
+    list_filter = ("domain", "is_active", "is_staff", "is_superuser", "groups")
+    search_fields = ("email", "username")
+    ordering = ("-date_joined",)
+    list_select_related = ("domain",)
+    readonly_fields = ("date_joined", "last_login", "updated_at", "deleted_at")
+    fieldsets = (
+        (None, {"fields": ("email", "username", "domain", "password")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("date_joined", "last_login", "updated_at", "deleted_at")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "domain", "username", "password1", "password2")}),
+    )
+    actions = ["restore_selected", "revoke_all_sessions", "deactivate"]
+
+    @admin.action(description="Sign out everywhere (revoke all API sessions)")
+    def revoke_all_sessions(self, request, queryset):
+        total = sum(services.revoke_sessions(user=user) for user in queryset)
+        self.message_user(request, f"Revoked {total} session(s).", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected users")
+    def deactivate(self, request, queryset):
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
+
+
+class RevocableAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "name", "user", "created_at", "expires_at", "last_used_at", "revoked_at", "state")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "name", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    autocomplete_fields = ("user",)
+    actions = ["revoke"]
+
+    @admin.display(description="state")
+    def state(self, obj):
+        return "usable" if obj.is_usable else ("revoked" if obj.revoked_at else "expired")
+
+    def has_change_permission(self, request, obj=None):
+        # Secrets are never edited: they are issued, then revoked.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def get_fields(self, request, obj=None):
+        return ("user", "name", "expires_at") if obj is None else super().get_fields(request, obj)
+
+
+class IssueForm(forms.ModelForm):
+    class Meta:
+        fields = ("user", "name", "expires_at")
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(RevocableAdmin):
+    form = IssueForm
+
+    def save_model(self, request, obj, form, change):
+        from django.utils import timezone
+
+        ttl = (obj.expires_at - timezone.now()) if obj.expires_at else None
+        token, secret = services.issue_access_token(user=obj.user, name=obj.name, ttl=ttl)
+        obj.pk, obj.prefix = token.pk, token.prefix
+        self.message_user(
+            request, format_html("Token issued. Copy it now, it is not shown again: <code>{}</code>", secret)
+        )
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        count = sum(services.revoke_access_token(token=t) for t in queryset)
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+
+
+@admin.register(AdminKey)
+class AdminKeyAdmin(RevocableAdmin):
+    form = IssueForm
+
+    def save_model(self, request, obj, form, change):
+        try:
+            key, secret = services.create_admin_key(user=obj.user, name=obj.name, expires_at=obj.expires_at)
+        except Exception as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        obj.pk, obj.prefix = key.pk, key.prefix
+        self.message_user(
+            request, format_html("Admin key created. Copy it now, it is not shown again: <code>{}</code>", secret)
+        )
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request, queryset):
+        count = sum(services.revoke_admin_keys(prefix=k.prefix) for k in queryset)
+        self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+
+
+@admin.register(ApiSession)
+class ApiSessionAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "domain", "created_at", "last_seen_at", "expires_at", "revoked_at", "ip_address")
+    list_filter = ("domain", "revoked_at")
+    search_fields = ("id", "user__email", "ip_address")
+    list_select_related = ("user", "domain")
+    readonly_fields = [f.name for f in ApiSession._meta.fields]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke selected sessions")
+    def revoke(self, request, queryset):
+        count = services.revoke_session_ids(ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Revoked {count} session(s).", messages.SUCCESS)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(SoftDeleteAdmin):
+    list_display = ("name", "slug", "domain", "member_count", "created_at", "deleted_at")
+    search_fields = ("name", "slug")
+    list_filter = ("domain",)
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(_members=Count("memberships"))
+
+    @admin.display(description="members", ordering="_members")
+    def member_count(self, obj):
+        return obj._members

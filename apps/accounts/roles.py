@@ -1,0 +1,67 @@
+"""Staff roles as Django groups with permissions.
+
+A later app adds its permissions here; ``sync_roles`` runs after every migrate, so groups always
+hold exactly the permissions listed (the data migration 0002 creates them the first time).
+"""
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "support": [
+        "accounts.view_user",
+        "accounts.view_apisession",
+        "accounts.view_organization",
+        "accounts.view_membership",
+        "core.view_domain",
+    ],
+    "moderator": [
+        "accounts.view_user",
+        "accounts.view_apisession",
+        "accounts.moderate_user",
+        "accounts.view_organization",
+        "core.view_domain",
+    ],
+    "admin": [
+        "accounts.view_user",
+        "accounts.change_user",
+        "accounts.moderate_user",
+        "accounts.view_apisession",
+        "accounts.change_apisession",
+        "accounts.view_accesstoken",
+        "accounts.change_accesstoken",
+        "accounts.view_organization",
+        "accounts.add_organization",
+        "accounts.change_organization",
+        "accounts.delete_organization",
+        "accounts.view_membership",
+        "accounts.add_membership",
+        "accounts.change_membership",
+        "accounts.delete_membership",
+        "core.view_domain",
+        "core.change_domain",
+        "core.view_domainhost",
+        "core.add_domainhost",
+        "core.change_domainhost",
+        "core.delete_domainhost",
+    ],
+}
+
+
+def sync_roles(sender=None, apps=None, using="default", **kwargs):
+    """Make each role's group hold exactly its listed permissions (those that exist so far)."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    try:
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".", 1)
+            found = Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
+            if found:
+                wanted.append(found)
+        group.permissions.set(wanted)

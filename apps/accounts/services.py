@@ -1,0 +1,111 @@
+"""Writes of the accounts app. Views, admin actions, tasks and commands all call these."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apps.core.errors import Conflict, InvalidInput, PermissionDenied
+from apps.core.models import Domain
+
+from .models import AccessToken, AdminKey, ApiSession, Membership, Organization, User
+
+
+def create_session(*, domain: Domain, user: User | None = None, ip_address=None, user_agent: str = "") -> ApiSession:
+    return ApiSession.objects.create(
+        domain=domain,
+        user=user,
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:300],
+        expires_at=timezone.now() + settings.API_SESSION_TTL,
+    )
+
+
+def revoke_sessions(*, user: User, keep: ApiSession | None = None) -> int:
+    """Revoke every live session of ``user`` except ``keep``; returns how many."""
+    qs = ApiSession.objects.filter(user=user, revoked_at__isnull=True)
+    if keep is not None:
+        qs = qs.exclude(pk=keep.pk)
+    return qs.update(revoked_at=timezone.now())
+
+
+def revoke_session_ids(*, ids) -> int:
+    return ApiSession.objects.filter(pk__in=list(ids), revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def issue_access_token(*, user: User, name: str = "", ttl: timedelta | None = None) -> tuple[AccessToken, str]:
+    """A new bearer token; the plain secret is returned once and never stored."""
+    secret, prefix, digest = AccessToken.new_secret()
+    ttl = settings.ACCESS_TOKEN_TTL if ttl is None else ttl
+    token = AccessToken.objects.create(
+        user=user, name=name[:100], prefix=prefix, secret_hash=digest, expires_at=timezone.now() + ttl
+    )
+    return token, secret
+
+
+def login_for_access_token(*, request, username: str, password: str) -> str:
+    """OAuth2 password grant: a bearer token for the credentials of a user of the request's domain."""
+    user = authenticate(request=request, username=username, password=password)
+    if user is None:
+        raise InvalidInput("Incorrect email or password")
+    if not user.is_active:
+        raise InvalidInput("Inactive user")
+    _, secret = issue_access_token(user=user, name="login")
+    return secret
+
+
+def revoke_access_token(*, token: AccessToken) -> bool:
+    return bool(AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+
+
+def create_admin_key(*, user: User, name: str = "", expires_at=None) -> tuple[AdminKey, str]:
+    """A personal administration key for a staff user; the plain key is returned once."""
+    if not user.is_staff:
+        raise PermissionDenied("Administration keys are only issued to staff users.")
+    secret, prefix, digest = AdminKey.new_secret()
+    key = AdminKey.objects.create(user=user, name=name[:100], prefix=prefix, secret_hash=digest, expires_at=expires_at)
+    return key, secret
+
+
+def revoke_admin_keys(*, user: User | None = None, prefix: str | None = None) -> int:
+    qs = AdminKey.objects.filter(revoked_at__isnull=True)
+    if user is not None:
+        qs = qs.filter(user=user)
+    if prefix is not None:
+        qs = qs.filter(prefix=prefix)
+    return qs.update(revoked_at=timezone.now())
+
+
+def purge_expired_credentials(*, older_than: timedelta = timedelta(days=30)) -> dict:
+    """Delete sessions and tokens that expired or were revoked more than ``older_than`` ago."""
+    cutoff = timezone.now() - older_than
+    counts = {}
+    for model in (ApiSession, AccessToken):
+        expired = model.objects.filter(expires_at__lt=cutoff)
+        revoked = model.objects.filter(revoked_at__lt=cutoff)
+        counts[model._meta.model_name] = expired.delete()[0] + revoked.delete()[0]
+    return counts
+
+
+@transaction.atomic
+def create_organization(*, domain: Domain, name: str, owner: User, slug: str = "") -> Organization:
+    slug = slugify(slug or name)[:100]
+    if not slug:
+        raise InvalidInput(errors={("name",): ["The name must contain letters or digits."]})
+    if Organization.objects.filter(domain=domain, slug=slug).exists():
+        raise Conflict(f"An organization with the slug '{slug}' already exists.")
+    organization = Organization.objects.create(domain=domain, name=name, slug=slug)
+    Membership.objects.create(organization=organization, user=owner, role=Membership.Role.OWNER)
+    return organization
+
+
+def set_membership(*, organization: Organization, user: User, role: str) -> Membership:
+    if role not in Membership.Role.values:
+        raise InvalidInput(errors={("role",): [f"Must be one of {', '.join(Membership.Role.values)}."]})
+    if user.domain_id != organization.domain_id:
+        raise InvalidInput(errors={("user",): ["The user belongs to another domain."]})
+    membership, _ = Membership.objects.update_or_create(organization=organization, user=user, defaults={"role": role})
+    return membership

@@ -1,0 +1,85 @@
+"""What every dialect shares: the Dialect interface, the view mixin and the exception handler."""
+
+from django.conf import settings
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from .problems import Problem, normalize
+
+
+class Dialect:
+    """One published API's wire format. Subclasses override the parts that differ."""
+
+    name = "plain"
+    renderer_classes = (JSONRenderer,)
+    validation_status = 400
+
+    # --- errors ----------------------------------------------------------------------------------
+    def error_body(self, problem: Problem, request) -> dict:
+        return {"detail": problem.summary()}
+
+    def error_status(self, problem: Problem, request) -> int:
+        if problem.is_validation and problem.status == 400:
+            return self.validation_status
+        return problem.status
+
+    def error_response(self, problem: Problem, request) -> Response:
+        response = Response(
+            self.error_body(problem, request), status=self.error_status(problem, request), headers=problem.headers
+        )
+        response.dialect_final = True
+        return response
+
+    # --- success ---------------------------------------------------------------------------------
+    def wrap(self, request, response: Response) -> Response:
+        """Put a view's success data into the dialect's envelope (nothing to do for bare JSON)."""
+        return response
+
+    # --- outside a view (no route matched, errors raised by middleware) ---------------------------
+    def select_renderer(self, request):
+        return self.renderer_classes[0]()
+
+    def render_problem(self, problem: Problem, request) -> Response:
+        response = self.error_response(problem, request)
+        renderer = self.select_renderer(request)
+        response.accepted_renderer = renderer
+        response.accepted_media_type = renderer.media_type
+        response.renderer_context = {"request": request, "response": response}
+        response.render()
+        return response
+
+
+PLAIN = Dialect()
+
+
+class DialectMixin:
+    """Mixed into a DRF view: its errors and success bodies take the dialect's shape."""
+
+    dialect: Dialect = PLAIN
+    # Where a ValidationError raised by this view came from, for error locations.
+    validation_location = "body"
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and not getattr(response, "dialect_final", False):
+            response = self.dialect.wrap(request, response)
+            response.dialect_final = True
+        return response
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every error in the dialect of the view that raised it."""
+    from .registry import dialect_for_path
+
+    view = context.get("view")
+    request = context.get("request")
+    dialect = getattr(view, "dialect", None) or dialect_for_path(request.path) or PLAIN
+    problem = normalize(exc, location=getattr(view, "validation_location", "body"))
+    set_rollback()
+    return dialect.error_response(problem, request)
+
+
+def aimg_prefix() -> str:
+    prefix = getattr(settings, "AIMG_URL_PREFIX", "").strip("/")
+    return f"/{prefix}/" if prefix else "/"

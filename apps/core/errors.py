@@ -1,0 +1,75 @@
+"""Errors services raise. Every dialect renders them in its own format (apps.core.dialects)."""
+
+
+class AtelierError(Exception):
+    status_code = 400
+    default_message = "The request could not be processed."
+    code = "error"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, app_code: int | None = None):
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.app_code = app_code  # a numeric application error code (AIMG errorCode), when one is defined
+        super().__init__(self.message)
+
+
+class InvalidInput(AtelierError):
+    """Bad input. ``errors`` maps a field path (tuple) to messages; ``location`` is body, query or path."""
+
+    status_code = 400
+    default_message = "The request is invalid."
+    code = "invalid"
+
+    def __init__(self, message: str | None = None, *, errors=None, location: str = "body", **kwargs):
+        super().__init__(message, **kwargs)
+        self.errors = errors or {}
+        self.location = location
+
+
+class NotAuthenticated(AtelierError):
+    status_code = 401
+    default_message = "You are not signed in."
+    code = "not_authenticated"
+
+
+class PermissionDenied(AtelierError):
+    status_code = 403
+    default_message = "You are not allowed to access the requested resource."
+    code = "permission_denied"
+
+
+class NotFound(AtelierError):
+    status_code = 404
+    default_message = "The requested resource could not be found."
+    code = "not_found"
+
+
+class Conflict(AtelierError):
+    status_code = 409
+    default_message = "The resource already exists."
+    code = "conflict"
+
+
+class Gone(AtelierError):
+    status_code = 410
+    default_message = "The requested resource has been removed."
+    code = "gone"
+
+
+class PreconditionFailed(AtelierError):
+    status_code = 412
+    default_message = "A precondition of the request failed."
+    code = "precondition_failed"
+
+
+class RateLimited(AtelierError):
+    status_code = 429
+    default_message = "Too many requests. Slow down and try again later."
+    code = "rate_limited"
+
+
+class ServiceUnavailable(AtelierError):
+    status_code = 503
+    default_message = "The service is temporarily unavailable. Try again later."
+    code = "unavailable"
