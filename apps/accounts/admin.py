@@ -5,18 +5,43 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.html import format_html
 
 from apps.core.admin import SoftDeleteAdmin
+from apps.core.errors import AtelierError
 
 from . import services
 from .models import AccessToken, AdminKey, ApiSession, Membership, Organization, User
 
 
-class UserCreationForm(AdminUserCreationForm):
+class _DomainScopedIdentity:
+    """Email and username are unique among the live users of a domain, not globally: check them
+    here, with the domain, so that a clash is a form error rather than a database error."""
+
+    def clean_username(self):
+        # Django's creation form checks usernames across the whole table; uniqueness is per domain
+        # and is checked in clean() once the domain is known.
+        return self.cleaned_data.get("username", "")
+
+    def clean(self):
+        cleaned = super().clean()
+        domain = cleaned.get("domain") or (self.instance.domain if self.instance.domain_id else None)
+        if domain is None:
+            return cleaned
+        others = User.objects.filter(domain=domain).exclude(pk=self.instance.pk)
+        email = cleaned.get("email")
+        if email and others.filter(email__iexact=email).exists():
+            self.add_error("email", "A user with this email already exists on this domain.")
+        username = cleaned.get("username")
+        if username and others.filter(username__iexact=username).exists():
+            self.add_error("username", "A user with this username already exists on this domain.")
+        return cleaned
+
+
+class UserCreationForm(_DomainScopedIdentity, AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "domain", "username")
 
 
-class UserEditForm(UserChangeForm):
+class UserEditForm(_DomainScopedIdentity, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
@@ -42,6 +67,10 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
     )
     actions = ["restore_selected", "revoke_all_sessions", "deactivate"]
 
+    @admin.action(description="Restore selected (undo delete)")
+    def restore_selected(self, request, queryset):
+        _restore_each(self, request, queryset, lambda user: services.restore_user(user=user))
+
     @admin.action(description="Sign out everywhere (revoke all API sessions)")
     def revoke_all_sessions(self, request, queryset):
         total = sum(services.revoke_sessions(user=user) for user in queryset)
@@ -49,8 +78,21 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
 
     @admin.action(description="Deactivate selected users")
     def deactivate(self, request, queryset):
-        count = queryset.update(is_active=False)
+        count = services.deactivate_users(users=queryset)
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
+
+
+def _restore_each(model_admin, request, queryset, restore):
+    """Restore each deleted row through its service; report the ones that clash with live rows."""
+    restored = 0
+    for obj in queryset.filter(deleted_at__isnull=False):
+        try:
+            restore(obj)
+        except AtelierError as exc:
+            model_admin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+        else:
+            restored += 1
+    model_admin.message_user(request, f"Restored {restored} row(s).", messages.SUCCESS)
 
 
 class RevocableAdmin(admin.ModelAdmin):
@@ -79,6 +121,14 @@ class IssueForm(forms.ModelForm):
         fields = ("user", "name", "expires_at")
 
 
+class AdminKeyIssueForm(IssueForm):
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if not user.is_staff:
+            raise forms.ValidationError("Administration keys are only issued to staff users.")
+        return user
+
+
 @admin.register(AccessToken)
 class AccessTokenAdmin(RevocableAdmin):
     form = IssueForm
@@ -101,14 +151,10 @@ class AccessTokenAdmin(RevocableAdmin):
 
 @admin.register(AdminKey)
 class AdminKeyAdmin(RevocableAdmin):
-    form = IssueForm
+    form = AdminKeyIssueForm
 
     def save_model(self, request, obj, form, change):
-        try:
-            key, secret = services.create_admin_key(user=obj.user, name=obj.name, expires_at=obj.expires_at)
-        except Exception as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return
+        key, secret = services.create_admin_key(user=obj.user, name=obj.name, expires_at=obj.expires_at)
         obj.pk, obj.prefix = key.pk, key.prefix
         self.message_user(
             request, format_html("Admin key created. Copy it now, it is not shown again: <code>{}</code>", secret)
@@ -156,6 +202,10 @@ class OrganizationAdmin(SoftDeleteAdmin):
         from django.db.models import Count
 
         return super().get_queryset(request).annotate(_members=Count("memberships"))
+
+    @admin.action(description="Restore selected (undo delete)")
+    def restore_selected(self, request, queryset):
+        _restore_each(self, request, queryset, lambda org: services.restore_organization(organization=org))
 
     @admin.display(description="members", ordering="_members")
     def member_count(self, obj):

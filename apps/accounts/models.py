@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from apps.core.models import BaseModel, Domain, SoftDeleteModel, SoftDeleteQuerySet, UUIDModel
+from apps.core.models import AllObjectsManager, BaseModel, Domain, SoftDeleteModel, SoftDeleteQuerySet, UUIDModel
 
 
 class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
@@ -30,11 +30,27 @@ class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
             raise ValueError("An email is required.")
         domain = domain or default_domain()
         email = self.normalize_email(email).strip()
-        extra.setdefault("username", email.split("@")[0])
+        if "username" not in extra:
+            extra["username"] = self.free_username(email.split("@")[0], domain)
         user = self.model(email=email, domain=domain, **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+    def free_username(self, wanted: str, domain) -> str:
+        """``wanted`` if no live user of ``domain`` has it, else the first free ``wanted2``, ``wanted3``…"""
+        wanted = wanted.strip()[:140]
+        if not wanted:
+            return ""
+        taken = {
+            name.lower()
+            for name in self.filter(domain=domain, username__istartswith=wanted).values_list("username", flat=True)
+        }
+        candidate, number = wanted, 1
+        while candidate.lower() in taken:
+            number += 1
+            candidate = f"{wanted}{number}"
+        return candidate
 
     def create_user(self, email, password=None, domain=None, **extra):
         extra.setdefault("is_staff", False)
@@ -47,8 +63,13 @@ class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
         return self._create_user(email, password, domain, **extra)
 
     def get_by_natural_key(self, email):
-        """Only meaningful on a single-domain deployment; DomainEmailBackend scopes by domain."""
-        return self.get(email__iexact=email)
+        """The user with ``email`` on the default domain (where ``createsuperuser`` creates users).
+
+        The same email may exist once per domain; DomainEmailBackend scopes sign-ins by domain.
+        """
+        from apps.core.domains import default_domain
+
+        return self.get(email__iexact=email, domain=default_domain())
 
 
 class User(UUIDModel, SoftDeleteModel, AbstractBaseUser, PermissionsMixin):
@@ -61,7 +82,7 @@ class User(UUIDModel, SoftDeleteModel, AbstractBaseUser, PermissionsMixin):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserManager()
-    all_objects = models.Manager()
+    all_objects = AllObjectsManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -30,6 +31,12 @@ def revoke_sessions(*, user: User, keep: ApiSession | None = None) -> int:
     if keep is not None:
         qs = qs.exclude(pk=keep.pk)
     return qs.update(revoked_at=timezone.now())
+
+
+def deactivate_users(*, users) -> int:
+    """Block sign-in for ``users`` (a queryset or iterable); their sessions and tokens stop working."""
+    ids = [user.pk for user in users]
+    return User.all_objects.filter(pk__in=ids, is_active=True).update(is_active=False)
 
 
 def revoke_session_ids(*, ids) -> int:
@@ -71,6 +78,9 @@ def create_admin_key(*, user: User, name: str = "", expires_at=None) -> tuple[Ad
 
 
 def revoke_admin_keys(*, user: User | None = None, prefix: str | None = None) -> int:
+    """Revoke one key (by its prefix) or every key of ``user``; returns how many."""
+    if user is None and not prefix:
+        raise InvalidInput("Name the key's prefix or its owner.")
     qs = AdminKey.objects.filter(revoked_at__isnull=True)
     if user is not None:
         qs = qs.filter(user=user)
@@ -84,28 +94,76 @@ def purge_expired_credentials(*, older_than: timedelta = timedelta(days=30)) -> 
     cutoff = timezone.now() - older_than
     counts = {}
     for model in (ApiSession, AccessToken):
-        expired = model.objects.filter(expires_at__lt=cutoff)
-        revoked = model.objects.filter(revoked_at__lt=cutoff)
-        counts[model._meta.model_name] = expired.delete()[0] + revoked.delete()[0]
+        stale = model.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff))
+        _, per_model = stale.delete()
+        counts[model._meta.model_name] = per_model.get(model._meta.label, 0)
     return counts
 
 
-@transaction.atomic
 def create_organization(*, domain: Domain, name: str, owner: User, slug: str = "") -> Organization:
+    """A new organization of ``domain`` with ``owner`` as its first owner."""
+    name = (name or "").strip()
     slug = slugify(slug or name)[:100]
     if not slug:
         raise InvalidInput(errors={("name",): ["The name must contain letters or digits."]})
+    if owner.domain_id != domain.pk:
+        raise InvalidInput(errors={("owner",): ["The owner belongs to another domain."]})
     if Organization.objects.filter(domain=domain, slug=slug).exists():
         raise Conflict(f"An organization with the slug '{slug}' already exists.")
-    organization = Organization.objects.create(domain=domain, name=name, slug=slug)
-    Membership.objects.create(organization=organization, user=owner, role=Membership.Role.OWNER)
+    try:
+        with transaction.atomic():
+            organization = Organization.objects.create(domain=domain, name=name[:200], slug=slug)
+            Membership.objects.create(organization=organization, user=owner, role=Membership.Role.OWNER)
+    except IntegrityError as exc:  # created concurrently under the same slug
+        raise Conflict(f"An organization with the slug '{slug}' already exists.") from exc
     return organization
 
 
+@transaction.atomic
 def set_membership(*, organization: Organization, user: User, role: str) -> Membership:
+    """Add ``user`` to ``organization`` with ``role``, or change their role. An organization always
+    keeps at least one owner."""
     if role not in Membership.Role.values:
         raise InvalidInput(errors={("role",): [f"Must be one of {', '.join(Membership.Role.values)}."]})
     if user.domain_id != organization.domain_id:
         raise InvalidInput(errors={("user",): ["The user belongs to another domain."]})
+    # Lock the organization's memberships so that two demotions cannot both pass the owner check.
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(organization=organization, role=Membership.Role.OWNER)
+        .values_list("user_id", flat=True)
+    )
+    if role != Membership.Role.OWNER and owners == [user.pk]:
+        raise Conflict("An organization must keep at least one owner.")
     membership, _ = Membership.objects.update_or_create(organization=organization, user=user, defaults={"role": role})
     return membership
+
+
+def restore_user(*, user: User) -> User:
+    """Undo the soft delete of ``user``; refused while a live user of the domain has the same email."""
+    if user.deleted_at is None:
+        return user
+    if User.objects.filter(domain_id=user.domain_id, email__iexact=user.email).exists():
+        raise Conflict(f"Another user of this domain now has the email {user.email}.")
+    if user.username and User.objects.filter(domain_id=user.domain_id, username__iexact=user.username).exists():
+        raise Conflict(f"Another user of this domain now has the username {user.username}.")
+    try:
+        with transaction.atomic():
+            user.restore()
+    except IntegrityError as exc:
+        raise Conflict(f"Another user of this domain now has the email {user.email}.") from exc
+    return user
+
+
+def restore_organization(*, organization: Organization) -> Organization:
+    """Undo the soft delete of ``organization``; refused while a live one of the domain has its slug."""
+    if organization.deleted_at is None:
+        return organization
+    if Organization.objects.filter(domain_id=organization.domain_id, slug=organization.slug).exists():
+        raise Conflict(f"Another organization of this domain now has the slug '{organization.slug}'.")
+    try:
+        with transaction.atomic():
+            organization.restore()
+    except IntegrityError as exc:
+        raise Conflict(f"Another organization of this domain now has the slug '{organization.slug}'.") from exc
+    return organization

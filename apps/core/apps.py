@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import schema, signals  # noqa: F401

@@ -1,13 +1,25 @@
-"""Resolving the site (Domain) a request belongs to."""
+"""Resolving the site (Domain) a request belongs to.
+
+Resolutions are cached under a generation key: any change to a domain or a host (saved or deleted,
+renamed or moved) starts a new generation, so no stale mapping survives a change, including the
+mappings of host names that no longer exist.
+"""
+
+import re
+import uuid
 
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from .models import Domain, DomainHost
+from .models import Domain, DomainHost, normalize_hostname
 
 CACHE_TTL = 60
-_CACHE_KEY = "core:domain-for-host:{}"
+_GENERATION_KEY = "core:domains-generation"
+_HOST_KEY = "core:domain-for-host:{}"
 _DEFAULT_KEY = "core:domain-default"
+
+# A host name as Django accepts it (letters, digits, dots, dashes; or a bracketed IPv6 literal).
+_HOSTNAME = re.compile(r"^(?:[a-z0-9.-]{1,253}|\[[a-f0-9:.]+\])$")
 
 
 def _host_of(request: HttpRequest) -> str:
@@ -15,35 +27,46 @@ def _host_of(request: HttpRequest) -> str:
         host = request.get_host()
     except Exception:  # DisallowedHost is reported by Django itself; resolution falls back
         host = request.META.get("HTTP_HOST", "")
-    host = host.strip().lower()
-    if host.startswith("["):  # IPv6 literal
-        return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0] if ":" in host else host
+    return normalize_hostname(host)
+
+
+def _lookup(key: str) -> tuple[Domain | None, str]:
+    """(the cached domain or None, the current generation), in one cache round trip."""
+    values = cache.get_many([_GENERATION_KEY, key])
+    generation, entry = values.get(_GENERATION_KEY), values.get(key)
+    if generation is None:
+        cache.add(_GENERATION_KEY, uuid.uuid4().hex, None)
+        return None, cache.get(_GENERATION_KEY)
+    if entry and entry[0] == generation:
+        return entry[1], generation
+    return None, generation
 
 
 def default_domain() -> Domain:
-    domain_id = cache.get(_DEFAULT_KEY)
-    if domain_id:
-        domain = Domain.objects.filter(pk=domain_id, is_active=True).first()
-        if domain:
-            return domain
+    """The domain of requests whose host matches none (created on first use if there is none)."""
+    domain, generation = _lookup(_DEFAULT_KEY)
+    if domain is not None:
+        return domain
     domain = Domain.objects.filter(is_default=True).first() or Domain.objects.order_by("created_at").first()
     if domain is None:
-        domain = Domain.objects.create(name="Atelier", code="default", is_default=True)
-    cache.set(_DEFAULT_KEY, str(domain.pk), CACHE_TTL)
+        domain, _ = Domain.objects.get_or_create(code="default", defaults={"name": "Atelier", "is_default": True})
+    # Tagged with the generation read before the query: a change made meanwhile makes it stale.
+    cache.set(_DEFAULT_KEY, (generation, domain), CACHE_TTL)
     return domain
 
 
 def domain_for_host(hostname: str) -> Domain:
-    key = _CACHE_KEY.format(hostname)
-    domain_id = cache.get(key)
-    if domain_id:
-        domain = Domain.objects.filter(pk=domain_id, is_active=True).first()
-        if domain:
-            return domain
+    hostname = normalize_hostname(hostname)
+    if not _HOSTNAME.match(hostname):
+        # Not a host name anyone could have registered; not worth a cache entry either.
+        return default_domain()
+    key = _HOST_KEY.format(hostname)
+    domain, generation = _lookup(key)
+    if domain is not None:
+        return domain
     host = DomainHost.objects.select_related("domain").filter(hostname=hostname, domain__is_active=True).first()
     domain = host.domain if host else default_domain()
-    cache.set(key, str(domain.pk), CACHE_TTL)
+    cache.set(key, (generation, domain), CACHE_TTL)
     return domain
 
 
@@ -53,6 +76,4 @@ def domain_for_request(request: HttpRequest) -> Domain:
 
 def forget_cached_domains() -> None:
     """Called when domains or hosts change, so that new host mappings apply at once."""
-    cache.delete(_DEFAULT_KEY)
-    for hostname in DomainHost.objects.values_list("hostname", flat=True):
-        cache.delete(_CACHE_KEY.format(hostname))
+    cache.set(_GENERATION_KEY, uuid.uuid4().hex, None)

@@ -1,5 +1,6 @@
 """Readiness checks for /health/: database, cache, broker (and a worker), storage."""
 
+import logging
 import time
 import uuid
 
@@ -11,6 +12,8 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
+logger = logging.getLogger("atelier.health")
+
 
 def _timed(fn) -> dict:
     started = time.monotonic()
@@ -18,6 +21,7 @@ def _timed(fn) -> dict:
         result = fn() or {}
         result.setdefault("ok", True)
     except Exception as exc:  # a failing dependency is reported, never raised
+        logger.warning("Health check %s failed", fn.__qualname__.split(".")[0], exc_info=exc)
         result = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
     result["latency_ms"] = round((time.monotonic() - started) * 1000, 1)
     return result

@@ -1,7 +1,10 @@
 """Base models every app builds on, and the per-site Domain."""
 
+import re
 import uuid
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -36,8 +39,9 @@ class SoftDeleteQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=False)
 
     def delete(self):
-        """Soft delete: marks the rows; nothing is removed."""
-        return self.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
+        """Soft delete: marks the rows; nothing is removed. Returns what Django's delete returns."""
+        count = self.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
+        return count, ({self.model._meta.label: count} if count else {})
 
     def restore(self):
         return self.filter(deleted_at__isnull=False).update(deleted_at=None)
@@ -73,10 +77,12 @@ class SoftDeleteModel(models.Model):
 
     def delete(self, using=None, keep_parents=False):
         """Soft delete. Use ``hard_delete`` to remove the row for good."""
-        if self.deleted_at is None:
-            self.deleted_at = timezone.now()
-            type(self).all_objects.filter(pk=self.pk, deleted_at__isnull=True).update(deleted_at=self.deleted_at)
-        return (1, {self._meta.label: 1})
+        if self.deleted_at is not None:
+            return 0, {}
+        now = timezone.now()
+        count = type(self).all_objects.filter(pk=self.pk, deleted_at__isnull=True).update(deleted_at=now)
+        self.deleted_at = now
+        return count, ({self._meta.label: count} if count else {})
 
     def restore(self):
         type(self).all_objects.filter(pk=self.pk).update(deleted_at=None)
@@ -115,13 +121,44 @@ class Domain(BaseModel):
 
     def allows_origin(self, url: str) -> bool:
         """True when ``url`` points at one of this domain's front-end origins."""
-        from urllib.parse import urlsplit
+        origin = _origin(url)
+        return origin is not None and origin in {_origin(o) for o in self.frontend_origins or []}
 
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            return False
-        origin = f"{parts.scheme}://{parts.netloc}".lower()
-        return origin in {o.rstrip("/").lower() for o in self.frontend_origins}
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, lower-cased, default port dropped; None otherwise."""
+    if not isinstance(url, str) or any(c == "\\" or c.isspace() or ord(c) < 32 for c in url.strip()):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+_HOSTNAME_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def normalize_hostname(value: str) -> str:
+    """``value`` lower-cased, without port and without the trailing dot of a fully qualified name."""
+    host = (value or "").strip().lower()
+    if host.startswith("["):  # IPv6 literal, maybe with a port
+        return host.split("]", 1)[0] + "]"
+    if host.count(":") == 1:
+        host = host.rsplit(":", 1)[0]
+    return host.rstrip(".")
 
 
 class DomainHost(UUIDModel):
@@ -137,5 +174,15 @@ class DomainHost(UUIDModel):
         return self.hostname
 
     def save(self, *args, **kwargs):
-        self.hostname = self.hostname.strip().lower()
+        self.hostname = normalize_hostname(self.hostname)
         super().save(*args, **kwargs)
+
+    def clean(self):
+        raw = (self.hostname or "").strip().lower().rstrip(".")
+        self.hostname = normalize_hostname(raw)
+        if raw != self.hostname or not (
+            _HOSTNAME_RE.match(self.hostname) or re.match(r"^\[[0-9a-f:.]+\]$", self.hostname)
+        ):
+            raise ValidationError(
+                {"hostname": "Enter a host name only, e.g. 'api.example.com' (no scheme, port or path)."}
+            )

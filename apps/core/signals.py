@@ -15,10 +15,15 @@ def _domains_changed(**kwargs):
     forget_cached_domains()
 
 
+NO_REQUEST_ID = "-"  # request_id_var's default: outside any request or task
+
+
 @before_task_publish.connect
 def _attach_request_id(headers=None, **kwargs):
-    if headers is not None and "request_id" not in headers:
-        headers["request_id"] = current_request_id()
+    """A task sent while handling a request (or another task) carries that request's id."""
+    request_id = current_request_id()
+    if headers is not None and "request_id" not in headers and request_id != NO_REQUEST_ID:
+        headers["request_id"] = request_id
 
 
 _task_tokens = {}
@@ -26,8 +31,15 @@ _task_tokens = {}
 
 @task_prerun.connect
 def _restore_request_id(task_id=None, task=None, **kwargs):
+    """The request id the task was sent with; an eager task keeps its caller's."""
     request_id = getattr(task.request, "request_id", None) if task else None
-    _task_tokens[task_id] = request_id_var.set(clean_request_id(request_id) if request_id else f"task-{task_id}")
+    if request_id and request_id != NO_REQUEST_ID:
+        request_id = clean_request_id(request_id)
+    elif current_request_id() != NO_REQUEST_ID:
+        request_id = current_request_id()
+    else:
+        request_id = f"task-{task_id}"
+    _task_tokens[task_id] = request_id_var.set(request_id)
 
 
 @task_postrun.connect

@@ -2,17 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from apps.core.errors import InvalidInput
-
 from .auth import AimgAuthentication
-from .base import Dialect, DialectMixin
+from .base import MAX_OFFSET, Dialect, DialectMixin, parse_query
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -44,6 +41,9 @@ AIMG = AimgDialect()
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
+# The last microsecond of a millisecond. "After millisecond m" is written "> m's last microsecond",
+# which stays inside datetime's range even for the last millisecond of year 9999.
+LAST_MICROSECOND = ONE_MS - timedelta(microseconds=1)
 
 
 def to_millis(value: datetime) -> int:
@@ -55,31 +55,45 @@ def from_millis(value: int) -> datetime:
     return EPOCH + value * ONE_MS
 
 
+def millisecond_bounds(value: int) -> tuple[datetime, datetime]:
+    """The first and the last microsecond of the millisecond ``value``."""
+    first = from_millis(value)
+    return first, first + LAST_MICROSECOND
+
+
+# The last millisecond a datetime can hold: larger pagination indexes are refused, not crashed on.
+MAX_INDEX = to_millis(datetime.max.replace(tzinfo=UTC))
+
+
 class _PaginationQuery(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
-    paginationIndex = serializers.IntegerField(required=False, min_value=0, default=0)  # noqa: N815
+    paginationIndex = serializers.IntegerField(required=False, min_value=0, max_value=MAX_INDEX, default=0)  # noqa: N815
     reversePagination = serializers.BooleanField(required=False, default=False)  # noqa: N815
-    skipCount = serializers.IntegerField(required=False, min_value=0, default=0)  # noqa: N815
+    skipCount = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)  # noqa: N815
 
 
 class KeysetPagination(BasePagination):
     """Keyset pagination on a reference timestamp (Annex: Pagination).
 
-    Rows are ordered by (reference timestamp, id). ``paginationIndex`` is a UNIX time in ms and
-    returns rows strictly older (or, reversed, strictly newer). A page never ends inside a group of
-    rows that share the boundary's millisecond: it stops before the group, so the next page (which
-    starts strictly past the previous page's last timestamp) gets the whole group. When one
-    millisecond holds more rows than ``limit``, the page holds that whole group.
+    Rows are ordered by (reference timestamp, id), newest first (oldest first when reversed).
+    ``paginationIndex`` is a UNIX time in ms and returns rows strictly older (or, reversed, strictly
+    newer) than that millisecond; ``nextPaginationIndex`` is the millisecond of the page's last row.
+
+    Walking by ``nextPaginationIndex`` never skips nor repeats a row, even when many rows share a
+    millisecond: a page never ends inside such a group. It stops before the group, so the next page
+    gets the whole group; when one millisecond alone holds more rows than ``limit``, the page holds
+    that whole group (``count`` then exceeds ``limit``).
+
+    A page with ``skipCount`` > 0 is an exact offset slice (at most ``limit`` rows), so offset
+    paging (``skipCount`` += ``count``) is exact as well. The spec advises against combining
+    ``skipCount`` with ``paginationIndex``.
 
     Views set ``pagination_reference_field`` (default ``created_at``) and may set
     ``pagination_total_count = True`` to add ``totalCount``.
     """
 
     def paginate_queryset(self, queryset, request, view=None):
-        query = _PaginationQuery(data=request.query_params)
-        if not query.is_valid():
-            raise InvalidInput(errors={(k,): v for k, v in query.errors.items()}, location="query")
-        params = query.validated_data
+        params = parse_query(_PaginationQuery, request)
         field = getattr(view, "pagination_reference_field", "created_at")
         self.field = field
         self.limit = params["limit"]
@@ -94,38 +108,38 @@ class KeysetPagination(BasePagination):
 
         if self.index:
             # Strictly older than the index's millisecond, or (reversed) strictly newer than it.
-            if self.reverse:
-                queryset = queryset.filter(**{f"{field}__gte": from_millis(self.index + 1)})
-            else:
-                queryset = queryset.filter(**{f"{field}__lt": from_millis(self.index)})
+            first, last = millisecond_bounds(self.index)
+            queryset = queryset.filter(**({f"{field}__gt": last} if self.reverse else {f"{field}__lt": first}))
         order = [field, "pk"] if self.reverse else [f"-{field}", "-pk"]
         ordered = queryset.order_by(*order)
 
         rows = list(ordered[self.skip : self.skip + self.limit + 1])
         self.has_more = len(rows) > self.limit
         if self.has_more:
-            rows = self._cut_at_group_boundary(rows, ordered)
+            rows = rows[: self.limit] if self.skip else self._cut_at_group_boundary(rows, ordered)
         self.page = rows
         return rows
 
+    def _millis(self, row) -> int:
+        return to_millis(getattr(row, self.field))
+
     def _cut_at_group_boundary(self, rows, ordered):
         """Trim (or extend) an over-long fetch so the page ends on a whole millisecond."""
-        overflow_ms = to_millis(getattr(rows[self.limit], self.field))
-        first_in_group = next(i for i, row in enumerate(rows) if to_millis(getattr(row, self.field)) == overflow_ms)
+        overflow_ms = self._millis(rows[self.limit])
+        first_in_group = next(i for i, row in enumerate(rows) if self._millis(row) == overflow_ms)
         if first_in_group > 0:
             return rows[:first_in_group]
         # The whole page is one millisecond: return the whole group.
-        start, end = from_millis(overflow_ms), from_millis(overflow_ms + 1)
-        group = list(ordered.filter(Q(**{f"{self.field}__gte": start}) & Q(**{f"{self.field}__lt": end})))
-        beyond = "gte" if self.reverse else "lt"
-        edge = end if self.reverse else start
-        self.has_more = ordered.filter(**{f"{self.field}__{beyond}": edge}).exists()
+        first, last = millisecond_bounds(overflow_ms)
+        group = list(ordered.filter(**{f"{self.field}__gte": first, f"{self.field}__lte": last}))
+        beyond = {f"{self.field}__gt": last} if self.reverse else {f"{self.field}__lt": first}
+        self.has_more = ordered.filter(**beyond).exists()
         return group
 
     def metadata(self) -> dict:
         next_index = None
         if self.has_more and self.page:
-            next_index = str(to_millis(getattr(self.page[-1], self.field)))
+            next_index = str(self._millis(self.page[-1]))
         meta = {
             "paginationIndex": str(self.index),
             "nextPaginationIndex": next_index,

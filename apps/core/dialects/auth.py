@@ -1,5 +1,6 @@
 """Authentication classes the dialects use. Credentials are looked up through accounts selectors."""
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -9,6 +10,14 @@ from rest_framework.authentication import BaseAuthentication, BasicAuthenticatio
 
 SESSION_HEADER = "X-Session-ID"
 ADMIN_KEY_HEADER = "X-Administration-Key"
+
+# Issued secrets are printable ASCII without spaces; anything else (a NUL byte, which PostgreSQL
+# refuses in a query, included) is rejected before any lookup.
+_SECRET = re.compile(r"^[\x21-\x7e]{1,512}$")
+
+
+def plausible_secret(value: str) -> bool:
+    return bool(_SECRET.match(value))
 
 
 @dataclass
@@ -40,7 +49,8 @@ class AimgAuthentication(BaseAuthentication):
             session = selectors.active_session(session_id=session_id, domain=request.domain)
         admin_key = None
         if raw_key:
-            admin_key = selectors.admin_key_from_secret(raw_key.strip())
+            raw_key = raw_key.strip()
+            admin_key = selectors.admin_key_from_secret(raw_key) if plausible_secret(raw_key) else None
             if admin_key is None:
                 raise exceptions.AuthenticationFailed("The administration key is not valid.")
         request._request.api_session = session
@@ -72,7 +82,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             secret = parts[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid bearer token.") from exc
-        token = selectors.access_token_from_secret(secret, domain=request.domain)
+        token = selectors.access_token_from_secret(secret, domain=request.domain) if plausible_secret(secret) else None
         if token is None:
             raise exceptions.AuthenticationFailed("Could not validate credentials.")
         return token.user, token
@@ -89,6 +99,8 @@ class DomainBasicAuthentication(BasicAuthentication):
     def authenticate_credentials(self, userid, password, request=None):
         from django.contrib.auth import authenticate
 
+        if "\x00" in userid:  # no account has one, and PostgreSQL refuses it in a query
+            raise exceptions.AuthenticationFailed("Invalid username or password.")
         user = authenticate(request=request, username=userid, password=password)
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("Invalid username or password.")

@@ -1,11 +1,18 @@
 """What every dialect shares: the Dialect interface, the view mixin and the exception handler."""
 
 from django.conf import settings
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from apps.core.errors import InvalidInput
+
 from .problems import Problem, normalize
+
+# The largest row offset a list accepts: past any real table, and inside every database's range
+# (a larger OFFSET is an error in PostgreSQL and an overflow in SQLite's driver).
+MAX_OFFSET = 2**31 - 1
 
 
 class Dialect:
@@ -60,12 +67,28 @@ class DialectMixin:
     # Where a ValidationError raised by this view came from, for error locations.
     validation_location = "body"
 
+    def permission_denied(self, request, message=None, code=None):
+        """A refusal because nobody is signed in is a 401, whatever credentials were sent."""
+        from .permissions import NOT_SIGNED_IN_CODE
+
+        if code == NOT_SIGNED_IN_CODE:
+            raise NotAuthenticated(message)
+        super().permission_denied(request, message=message, code=code)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if isinstance(response, Response) and not getattr(response, "dialect_final", False):
             response = self.dialect.wrap(request, response)
             response.dialect_final = True
         return response
+
+
+def parse_query(serializer_class, request) -> dict:
+    """The validated query parameters, or an InvalidInput (location ``query``) naming each bad one."""
+    query = serializer_class(data=request.query_params)
+    if not query.is_valid():
+        raise InvalidInput(errors={(name,): messages for name, messages in query.errors.items()}, location="query")
+    return query.validated_data
 
 
 def exception_handler(exc, context):

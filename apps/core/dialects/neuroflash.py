@@ -7,13 +7,13 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from apps.core.errors import InvalidInput
-
 from .auth import BearerTokenAuthentication
-from .base import Dialect, DialectMixin
+from .base import MAX_OFFSET, Dialect, DialectMixin, parse_query
 
 MAX_SIZE = 200
 DEFAULT_SIZE = 50
+# Every page of every size starts inside MAX_OFFSET.
+MAX_PAGE = MAX_OFFSET // MAX_SIZE
 
 
 class NeuroflashDialect(Dialect):
@@ -38,7 +38,7 @@ NEUROFLASH = NeuroflashDialect()
 
 
 class _PageQuery(serializers.Serializer):
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
     size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SIZE, default=DEFAULT_SIZE)
 
 
@@ -46,11 +46,9 @@ class PageSizePagination(BasePagination):
     """1-based ``page`` and ``size`` (default 50, at most 200) with the spec's ``page`` block."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        query = _PageQuery(data=request.query_params)
-        if not query.is_valid():
-            raise InvalidInput(errors={(k,): v for k, v in query.errors.items()}, location="query")
-        self.page_number = query.validated_data["page"]
-        self.size = query.validated_data["size"]
+        params = parse_query(_PageQuery, request)
+        self.page_number = params["page"]
+        self.size = params["size"]
         self.total = queryset.count()
         start = (self.page_number - 1) * self.size
         return list(queryset[start : start + self.size])

@@ -5,6 +5,7 @@ v2 passes the HTTP status through (``statuscode`` = status); v1 answers HTTP 200
 997, and v1 reports a missing resource as 998 and a server error as 996.
 """
 
+import re
 from xml.sax.saxutils import escape
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -59,12 +60,16 @@ def envelope(data, *, http_status: int, version: int, message: str | None = None
     return {"ocs": {"meta": meta, "data": data if data is not None else []}}, status
 
 
+# Characters XML 1.0 cannot carry, even escaped (most C0 controls, lone surrogates, U+FFFE/U+FFFF).
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_value(value) -> str:
     if value is True:
         return "1"
     if value is False or value is None:
         return ""
-    return escape(str(value))
+    return escape(_NOT_XML_CHAR.sub("\ufffd", str(value)))
 
 
 def _to_xml(value, out: list, depth: int):

@@ -6,10 +6,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from apps.core.errors import InvalidInput
-
 from .auth import BearerTokenAuthentication
-from .base import Dialect, DialectMixin
+from .base import MAX_OFFSET, Dialect, DialectMixin, parse_query
 
 MAX_LIMIT = 1000
 
@@ -28,7 +26,7 @@ SARTIQ = SartiqDialect()
 
 
 class _SkipLimitQuery(serializers.Serializer):
-    skip = serializers.IntegerField(required=False, min_value=0, default=0)
+    skip = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)
     limit = serializers.IntegerField(required=False, min_value=0, default=100)
 
 
@@ -37,11 +35,9 @@ class SkipLimitPagination(BasePagination):
     maximum and clients page with ``skip += len(data)``, so a smaller page stays correct."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        query = _SkipLimitQuery(data=request.query_params)
-        if not query.is_valid():
-            raise InvalidInput(errors={(k,): v for k, v in query.errors.items()}, location="query")
-        skip = query.validated_data["skip"]
-        limit = min(query.validated_data["limit"], MAX_LIMIT)
+        params = parse_query(_SkipLimitQuery, request)
+        skip = params["skip"]
+        limit = min(params["limit"], MAX_LIMIT)
         self.count = queryset.count()
         return list(queryset[skip : skip + limit])
 
