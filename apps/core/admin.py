@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import Domain, DomainHost
+from .models import AffiliateAd, Domain, DomainHost, SqlQueryAudit
 
 
 class SoftDeleteAdmin(admin.ModelAdmin):
@@ -53,3 +53,32 @@ class DomainAdmin(admin.ModelAdmin):
     @admin.display(description="hosts")
     def hostnames(self, obj):
         return ", ".join(host.hostname for host in obj.hosts.all())
+
+
+@admin.register(AffiliateAd)
+class AffiliateAdAdmin(admin.ModelAdmin):
+    list_display = ("text", "link", "domain", "weight", "is_active", "updated_at")
+    list_filter = ("domain", "is_active")
+    list_editable = ("weight", "is_active")
+    search_fields = ("text", "link")
+    list_select_related = ("domain",)
+
+
+@admin.register(SqlQueryAudit)
+class SqlQueryAuditAdmin(admin.ModelAdmin):
+    """The pgQuery audit trail: read-only, nobody edits or deletes it from here."""
+
+    list_display = ("created_at", "user", "admin_key_prefix", "command", "row_count", "succeeded", "duration_ms")
+    list_filter = ("succeeded", "command")
+    search_fields = ("query_text", "user__email", "admin_key_prefix", "request_id")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -45,6 +45,12 @@ class NotFound(AtelierError):
     code = "not_found"
 
 
+class RequestTimeout(AtelierError):
+    status_code = 408
+    default_message = "The request took too long and was stopped."
+    code = "timeout"
+
+
 class Conflict(AtelierError):
     status_code = 409
     default_message = "The resource already exists."

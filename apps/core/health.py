@@ -80,27 +80,42 @@ def check_broker() -> dict:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=3)
             transport = conn.transport_cls
-        timeout = settings.HEALTH_WORKER_TIMEOUT
-        sent = time.monotonic()
-        result = ping.apply_async(args=[timezone.now().isoformat()], expires=timeout + 5)
-        try:
-            result.get(timeout=timeout, interval=0.1)
-        except CeleryTimeout:
-            return {
-                "ok": not settings.HEALTH_REQUIRE_WORKER,
-                "transport": transport,
-                "worker": f"no worker answered within {timeout:g}s",
-            }
-        finally:
-            result.forget()
-        return {
-            "ok": True,
-            "transport": transport,
-            "worker": "answered",
-            "round_trip_ms": round((time.monotonic() - sent) * 1000, 1),
-        }
+        remembered = cache.get(WORKER_CHECK_CACHE_KEY)
+        if remembered is not None:
+            return remembered
+        result = _round_trip(ping, transport)
+        cache.set(WORKER_CHECK_CACHE_KEY, result, settings.HEALTH_WORKER_CACHE_SECONDS)
+        return result
 
     return _timed(run)
+
+
+# A worker's answer is remembered for HEALTH_WORKER_CACHE_SECONDS, so frequent probes (load
+# balancers) neither queue a task each nor each wait for a worker.
+WORKER_CHECK_CACHE_KEY = "health:worker-round-trip"
+
+
+def _round_trip(ping, transport: str) -> dict:
+    """Send the ping task and wait for a worker's answer."""
+    timeout = settings.HEALTH_WORKER_TIMEOUT
+    sent = time.monotonic()
+    result = ping.apply_async(args=[timezone.now().isoformat()], expires=timeout + 5)
+    try:
+        result.get(timeout=timeout, interval=0.1)
+    except CeleryTimeout:
+        return {
+            "ok": not settings.HEALTH_REQUIRE_WORKER,
+            "transport": transport,
+            "worker": f"no worker answered within {timeout:g}s",
+        }
+    finally:
+        result.forget()
+    return {
+        "ok": True,
+        "transport": transport,
+        "worker": "answered",
+        "round_trip_ms": round((time.monotonic() - sent) * 1000, 1),
+    }
 
 
 def run_checks() -> dict:

@@ -186,3 +186,90 @@ class DomainHost(UUIDModel):
             raise ValidationError(
                 {"hostname": "Enter a host name only, e.g. 'api.example.com' (no scheme, port or path)."}
             )
+
+
+FILE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+
+
+class FileObject(TimeStampedModel, SoftDeleteModel):
+    """A file on the AIMG file server (``uploadFile`` / ``getFile``), its bytes on Django storage.
+
+    ``id`` may be chosen by the client. Removing a file soft-deletes the row and drops its resized
+    variants; ``purge_deleted`` removes the original bytes after the retention period.
+    """
+
+    class Checksum(models.TextChoices):
+        MD5 = "md5"
+        SHA1 = "sha1"
+        SHA256 = "sha256"
+        SHA512 = "sha512"
+
+    id = models.CharField(primary_key=True, max_length=128)
+    file_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=127)
+    size = models.BigIntegerField()
+    checksum = models.CharField(max_length=128)
+    checksum_algorithm = models.CharField(max_length=10, choices=Checksum.choices, default=Checksum.SHA256)
+    storage_name = models.CharField(max_length=500, unique=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    custom_metadata = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="uploaded_files"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        base_manager_name = "all_objects"
+        verbose_name = "file"
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gte=0), name="file_size_not_negative"),
+            models.CheckConstraint(
+                condition=Q(checksum_algorithm__in=["md5", "sha1", "sha256", "sha512"]), name="file_checksum_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.id} ({self.file_name})"
+
+
+class AffiliateAd(BaseModel):
+    """An affiliate ad of one site, shown by ``getAffiliateAd`` (weighted at random)."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="affiliate_ads")
+    text = models.CharField(max_length=500)
+    link = models.URLField(max_length=2000)
+    weight = models.PositiveIntegerField(default=1, help_text="Relative chance of being shown (1 or more).")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["domain", "-weight"]
+        verbose_name = "affiliate ad"
+        indexes = [models.Index(fields=["domain", "is_active"])]
+        constraints = [models.CheckConstraint(condition=Q(weight__gte=1), name="affiliate_ad_weight_positive")]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class SqlQueryAudit(BaseModel):
+    """One call of ``pgQuery``: who ran what, and how it ended."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    admin_key_prefix = models.CharField(max_length=24, blank=True)
+    request_id = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    query_text = models.TextField()
+    query_params = models.JSONField(default=list, blank=True)
+    succeeded = models.BooleanField(default=False)
+    command = models.CharField(max_length=30, blank=True)
+    row_count = models.IntegerField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "SQL console query"
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.query_text[:60]}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from apps.core.errors import InvalidInput, ServiceUnavailable
+from apps.core.errors import InvalidInput, RequestTimeout, ServiceUnavailable
 
 # node-pg returns these types as strings (their values do not fit a JavaScript number).
 _AS_STRING_TYPES = {"int8", "numeric", "money"}
@@ -39,7 +39,9 @@ def database_url() -> str:
     url = getattr(settings, "PGQUERY_DATABASE_URL", "")
     if url:
         return url
-    db = settings.DATABASES["default"]
+    from django.db import connections
+
+    db = connections["default"].settings_dict
     if db["ENGINE"] != "django.db.backends.postgresql":
         raise ServiceUnavailable("pgQuery needs a PostgreSQL database.")
     parts = {
@@ -102,8 +104,12 @@ def run_read_only(query_text: str, params: list) -> QueryResult:
         conn.read_only = True
         with conn.cursor() as cursor:
             cursor.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(timeout_ms)))
+            # A first query pins the transaction's mode: "SET TRANSACTION READ WRITE" now fails.
+            cursor.execute("SELECT 1")
             try:
                 cursor.execute(query_text, [_param(p) for p in params], prepare=True)
+            except psycopg.errors.QueryCanceled as exc:
+                raise RequestTimeout(f"The query was stopped after {timeout_ms} ms (statement timeout).") from exc
             except psycopg.Error as exc:
                 message = (exc.diag.message_primary or str(exc)).strip()
                 raise InvalidInput(f"The query failed: {message}") from exc

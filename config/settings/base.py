@@ -212,6 +212,33 @@ CELERY_BEAT_SCHEDULE = {
 # --- Health ---------------------------------------------------------------------------------------
 HEALTH_WORKER_TIMEOUT = env.float("HEALTH_WORKER_TIMEOUT", default=5.0)
 HEALTH_REQUIRE_WORKER = env.bool("HEALTH_REQUIRE_WORKER", default=False)
+HEALTH_WORKER_CACHE_SECONDS = env.int("HEALTH_WORKER_CACHE_SECONDS", default=10)
+
+# --- Outbound fetches of user-supplied URLs (apps.core.net) ---------------------------------------
+# Networks (CIDR) treated as public although they are private, e.g. an internal legacy file server.
+SAFE_FETCH_ALLOWED_NETWORKS = env.list("SAFE_FETCH_ALLOWED_NETWORKS", default=[])
+# Ports allowed besides 80 and 443.
+SAFE_FETCH_EXTRA_PORTS = env.list("SAFE_FETCH_EXTRA_PORTS", cast=int, default=[])
+# Largest side a resized image variant may ask for.
+MEDIA_MAX_RESIZE_DIMENSION = env.int("MEDIA_MAX_RESIZE_DIMENSION", default=4096)
+
+# --- SQL console (AIMG pgQuery) -----------------------------------------------------------------
+# Off unless enabled; superusers' admin keys only, read-only, audited (SqlQueryAudit).
+PGQUERY_ENABLED = env.bool("PGQUERY_ENABLED", default=False)
+# Best pointed at a role that can only read: "postgres://readonly@db/atelier". Default: the main database.
+PGQUERY_DATABASE_URL = env.str("PGQUERY_DATABASE_URL", default="")
+PGQUERY_MAX_ROWS = env.int("PGQUERY_MAX_ROWS", default=1000)
+PGQUERY_STATEMENT_TIMEOUT_MS = env.int("PGQUERY_STATEMENT_TIMEOUT_MS", default=5000)
+
+# --- File server (AIMG uploadFile / getFile) ----------------------------------------------------
+FILE_SERVER_MAX_BYTES = env.int("FILE_SERVER_MAX_BYTES", default=100 * 1024 * 1024)
+FILE_SERVER_CHECKSUM_ALGORITHM = env.str("FILE_SERVER_CHECKSUM_ALGORITHM", default="sha256")
+# The {BaseURL} under which getFile is public, e.g. "https://api.example.com"; empty: the request's own.
+FILE_SERVER_PUBLIC_BASE_URL = env.str("FILE_SERVER_PUBLIC_BASE_URL", default="")
+# The old file server getFile falls back to with fs=true, e.g. "https://files.example.com"; empty: none.
+FILE_SERVER_LEGACY_BASE_URL = env.str("FILE_SERVER_LEGACY_BASE_URL", default="")
+FILE_SERVER_LEGACY_TIMEOUT = env.float("FILE_SERVER_LEGACY_TIMEOUT", default=120.0)
+FILE_SERVER_CACHE_MAX_AGE = env.int("FILE_SERVER_CACHE_MAX_AGE", default=86400)
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -223,3 +223,26 @@ def test_unreachable_broker_fails_the_check():
         result = check_broker()
     assert result["ok"] is False
     assert result["detail"].startswith(("OperationalError", "ConnectionRefusedError"))
+
+
+def test_the_worker_answer_is_remembered_between_probes(settings):
+    settings.HEALTH_REQUIRE_WORKER = True
+    settings.HEALTH_WORKER_TIMEOUT = 0.3
+    settings.HEALTH_WORKER_CACHE_SECONDS = 60
+    with celery_using("memory://", "cache+memory://"), mock.patch("apps.core.health._round_trip") as round_trip:
+        round_trip.return_value = {"ok": True, "transport": "memory", "worker": "answered", "round_trip_ms": 1.0}
+        first = check_broker()
+        second = check_broker()
+    assert round_trip.call_count == 1
+    assert first["worker"] == second["worker"] == "answered"
+
+
+def test_a_remembered_answer_expires(settings):
+    settings.HEALTH_REQUIRE_WORKER = True
+    settings.HEALTH_WORKER_TIMEOUT = 0.3
+    settings.HEALTH_WORKER_CACHE_SECONDS = 0
+    with celery_using("memory://", "cache+memory://"):
+        check_broker()
+        with mock.patch("apps.core.health._round_trip", wraps=lambda *a: {"ok": True, "worker": "x"}) as round_trip:
+            check_broker()
+    assert round_trip.call_count == 1

@@ -97,7 +97,7 @@ def exception_handler(exc, context):
 
     view = context.get("view")
     request = context.get("request")
-    dialect = getattr(view, "dialect", None) or dialect_for_path(request.path) or PLAIN
+    dialect = getattr(view, "dialect", None) or dialect_for_path(request.path_info) or PLAIN
     problem = normalize(exc, location=getattr(view, "validation_location", "body"))
     set_rollback()
     return dialect.error_response(problem, request)

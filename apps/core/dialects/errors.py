@@ -7,7 +7,7 @@ from .registry import dialect_for_path
 
 
 def _render(request, problem: Problem, fallback):
-    dialect = dialect_for_path(request.path)
+    dialect = dialect_for_path(request.path_info)
     if dialect is None:
         return fallback()
     return dialect.render_problem(problem, request)

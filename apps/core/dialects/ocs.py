@@ -25,7 +25,7 @@ RESPOND_SERVER_ERROR = 996
 
 
 def api_version(request) -> int:
-    return 1 if request.path.startswith("/ocs/v1.php") else 2
+    return 1 if request.path_info.startswith("/ocs/v1.php") else 2
 
 
 def envelope(data, *, http_status: int, version: int, message: str | None = None) -> tuple[dict, int]:
