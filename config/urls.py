@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # OAuth providers send the browser back here (django-allauth callbacks, no namespace).
+    path("accounts/", include("apps.accounts.oauth")),
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
 ]

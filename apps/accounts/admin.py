@@ -1,3 +1,4 @@
+from allauth.socialaccount.models import SocialAccount
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -8,7 +9,8 @@ from apps.core.admin import SoftDeleteAdmin
 from apps.core.errors import AtelierError
 
 from . import services
-from .models import AccessToken, AdminKey, ApiSession, Membership, Organization, User
+from .api.serializers import picture_data_uri
+from .models import AccessToken, AdminKey, ApiSession, Membership, Organization, User, UserKeyValue
 
 
 class _DomainScopedIdentity:
@@ -47,39 +49,179 @@ class UserEditForm(_DomainScopedIdentity, UserChangeForm):
         fields = "__all__"
 
 
+class _ReadOnlyInline(admin.TabularInline):
+    """Rows shown on the user's page for reference; they change only through services."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LiveSessionInline(_ReadOnlyInline):
+    model = ApiSession
+    verbose_name_plural = "live API sessions"
+    fields = ("id", "created_at", "last_seen_at", "expires_at", "ip_address", "user_agent")
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).usable()
+
+
+class KeyValueInline(_ReadOnlyInline):
+    model = UserKeyValue
+    fields = ("key", "value_preview", "updated_at")
+
+    @admin.display(description="value")
+    def value_preview(self, obj):
+        return obj.value if len(obj.value) <= 200 else f"{obj.value[:200]}… ({len(obj.value):,} characters)"
+
+
+class LoginProviderInline(_ReadOnlyInline):
+    model = SocialAccount
+    verbose_name = "login provider"
+    verbose_name_plural = "login providers (OAuth)"
+    fields = ("provider", "uid", "date_joined", "last_login")
+
+
 @admin.register(User)
 class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
-    list_display = ("email", "username", "domain", "is_active", "is_staff", "date_joined", "deleted_at")
-    list_filter = ("domain", "is_active", "is_staff", "is_superuser", "groups")
+    list_display = (
+        "email",
+        "username",
+        "domain",
+        "is_active",
+        "is_staff",
+        "abuse_level",
+        "profile_picture_banned",
+        "date_joined",
+        "deleted_at",
+    )
+    list_filter = ("domain", "abuse_level", "is_active", "profile_picture_banned", "is_staff", "is_superuser", "groups")
     search_fields = ("email", "username")
     ordering = ("-date_joined",)
     list_select_related = ("domain",)
-    readonly_fields = ("date_joined", "last_login", "updated_at", "deleted_at")
+    readonly_fields = (
+        "date_joined",
+        "last_login",
+        "updated_at",
+        "deleted_at",
+        "abuse_level",
+        "profile_picture_banned",
+        "picture",
+        "has_signed_in_with_otp",
+        "has_signed_in_with_password",
+    )
     fieldsets = (
         (None, {"fields": ("email", "username", "domain", "password")}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            "Profile",
+            {"fields": ("picture", "is_at_least_18_confirmed", "ref_list", "referrer")},
+        ),
+        (
+            "Moderation",
+            {
+                "description": "Abuse level and picture ban change through the actions of the user list.",
+                "fields": ("abuse_level", "profile_picture_banned", "additional_information"),
+            },
+        ),
+        ("Sign-in", {"fields": ("has_signed_in_with_otp", "has_signed_in_with_password")}),
         ("Dates", {"fields": ("date_joined", "last_login", "updated_at", "deleted_at")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "domain", "username", "password1", "password2")}),
     )
-    actions = ["restore_selected", "revoke_all_sessions", "deactivate"]
+    inlines = [LiveSessionInline, KeyValueInline, LoginProviderInline]
+    actions = [
+        "restore_selected",
+        "revoke_all_sessions",
+        "deactivate",
+        "set_abuse_level_0",
+        "set_abuse_level_1",
+        "set_abuse_level_9",
+        "ban_profile_picture",
+        "unban_profile_picture",
+    ]
 
-    @admin.action(description="Restore selected (undo delete)")
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("accounts.moderate_user")
+
+    @admin.display(description="profile picture")
+    def picture(self, obj):
+        uri = picture_data_uri(obj)
+        if not uri:
+            return "(none)"
+        return format_html('<img src="{}" width="128" height="128" alt="profile picture">', uri)
+
+    def delete_model(self, request, obj):
+        services.delete_user(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            services.delete_user(user=user)
+
+    @admin.action(description="Restore selected (undo delete)", permissions=["change"])
     def restore_selected(self, request, queryset):
         _restore_each(self, request, queryset, lambda user: services.restore_user(user=user))
 
-    @admin.action(description="Sign out everywhere (revoke all API sessions)")
+    @admin.action(description="Sign out everywhere (revoke all API sessions)", permissions=["moderate"])
     def revoke_all_sessions(self, request, queryset):
         total = sum(services.revoke_sessions(user=user) for user in queryset)
         self.message_user(request, f"Revoked {total} session(s).", messages.SUCCESS)
 
-    @admin.action(description="Deactivate selected users")
+    @admin.action(description="Deactivate selected users", permissions=["change"])
     def deactivate(self, request, queryset):
         count = services.deactivate_users(users=queryset)
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
+
+    def _set_abuse_level(self, request, queryset, level: int):
+        users = list(queryset)
+        for user in users:
+            services.set_abuse_level(user=user, level=level)
+        self.message_user(request, f"Set the abuse level of {len(users)} user(s) to {level}.", messages.SUCCESS)
+
+    @admin.action(description="Set abuse level 0 (no limits)", permissions=["moderate"])
+    def set_abuse_level_0(self, request, queryset):
+        self._set_abuse_level(request, queryset, 0)
+
+    @admin.action(description="Set abuse level 1 (generation blocked)", permissions=["moderate"])
+    def set_abuse_level_1(self, request, queryset):
+        self._set_abuse_level(request, queryset, 1)
+
+    @admin.action(description="Set abuse level 9 (signed out everywhere, sign-in blocked)", permissions=["moderate"])
+    def set_abuse_level_9(self, request, queryset):
+        self._set_abuse_level(request, queryset, 9)
+
+    def _set_picture_ban(self, request, queryset, banned: bool):
+        users = list(queryset)
+        for user in users:
+            services.set_profile_picture_banned(user=user, banned=banned)
+        verb = "Banned (and removed)" if banned else "Lifted the ban on"
+        self.message_user(request, f"{verb} the profile picture of {len(users)} user(s).", messages.SUCCESS)
+
+    @admin.action(description="Ban the profile picture (removes it)", permissions=["moderate"])
+    def ban_profile_picture(self, request, queryset):
+        self._set_picture_ban(request, queryset, True)
+
+    @admin.action(description="Lift the profile picture ban", permissions=["moderate"])
+    def unban_profile_picture(self, request, queryset):
+        self._set_picture_ban(request, queryset, False)
 
 
 def _restore_each(model_admin, request, queryset, restore):

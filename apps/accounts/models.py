@@ -81,6 +81,20 @@ class User(UUIDModel, SoftDeleteModel, AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # AIMG profile
+    is_at_least_18_confirmed = models.BooleanField(default=False)
+    abuse_level = models.PositiveSmallIntegerField(
+        default=0, help_text="0: no limits; 1: generation blocked; 9: signed out everywhere and sign-in blocked."
+    )
+    profile_picture = models.BinaryField(null=True, blank=True, editable=False, help_text="128x128 WebP")
+    profile_picture_banned = models.BooleanField(default=False)
+    additional_information = models.TextField(blank=True, help_text="Staff notes about the user.")
+    ref_list = models.JSONField(default=list, blank=True, help_text="Browser referrers at sign-up.")
+    referrer = models.CharField("affiliate referrer (rs)", max_length=200, blank=True)
+    # Which internal ways the user has signed in with (OAuth ones are social accounts).
+    has_signed_in_with_otp = models.BooleanField(default=False, editable=False)
+    has_signed_in_with_password = models.BooleanField(default=False, editable=False)
+
     objects = UserManager()
     all_objects = AllObjectsManager()
 
@@ -102,6 +116,7 @@ class User(UUIDModel, SoftDeleteModel, AbstractBaseUser, PermissionsMixin):
                 condition=Q(deleted_at__isnull=True) & ~Q(username=""),
                 name="unique_live_username_per_domain",
             ),
+            models.CheckConstraint(condition=Q(abuse_level__lte=9), name="user_abuse_level_0_to_9"),
         ]
 
     def __str__(self):
@@ -204,6 +219,8 @@ class ApiSession(BaseModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # A guest's 18+ confirmation, carried over to the user when the session signs in.
+    is_at_least_18_confirmed = models.BooleanField(default=False)
 
     objects = SecretQuerySet.as_manager()
 
@@ -260,3 +277,58 @@ class Membership(BaseModel):
 
     def __str__(self):
         return f"{self.user} in {self.organization} ({self.role})"
+
+
+class UserKeyValue(BaseModel):
+    """A user's key-value pair (AIMG getUserKVP / setUserKVP / deleteUserKVP)."""
+
+    MAX_KEY_LENGTH = 128
+    MAX_VALUE_BYTES = 64 * 1024
+    MAX_KEYS_PER_USER = 200
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="key_values")
+    key = models.CharField(max_length=MAX_KEY_LENGTH)
+    value = models.TextField()
+
+    class Meta:
+        ordering = ["user", "key"]
+        verbose_name = "key-value pair"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_user_key")]
+
+    def __str__(self):
+        return self.key
+
+
+class OneTimePassword(BaseModel):
+    """A 6-digit sign-in code for an email of a domain, stored only as a keyed hash (HMAC)."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(max_length=254, help_text="Lower-cased.")
+    code_hash = models.CharField(max_length=64, editable=False)
+    expires_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True, help_text="Set when a newer code was issued.")
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    sign_up = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "one-time password"
+        indexes = [models.Index(fields=["domain", "email", "created_at"])]
+
+    def __str__(self):
+        return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ArchivedEmail(BaseModel):
+    """An email a user had before changing it (AIMG ArchivedEmail)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="archived_emails")
+    email = models.EmailField(max_length=254)
+    archived_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-archived_at"]
+
+    def __str__(self):
+        return self.email

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
-from .models import AffiliateAd, Domain, DomainHost, SqlQueryAudit
+from .models import AffiliateAd, Domain, DomainHost, FileObject, SqlQueryAudit
+from .services import files
 
 
 class SoftDeleteAdmin(admin.ModelAdmin):
@@ -82,3 +83,60 @@ class SqlQueryAuditAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(FileObject)
+class FileObjectAdmin(SoftDeleteAdmin):
+    """Files of the AIMG file server. They arrive through ``uploadFile``; removing one here is the
+    same as ``removeFile`` (restorable until ``purge_deleted``)."""
+
+    list_display = ("id", "file_name", "content_type", "size", "owner", "created_at", "deleted_at")
+    list_filter = ("content_type", "checksum_algorithm", "created_at")
+    search_fields = ("id", "file_name", "checksum", "owner__email")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    fields = (
+        "id",
+        "file_name",
+        "content_type",
+        "size",
+        "width",
+        "height",
+        "checksum_algorithm",
+        "checksum",
+        "storage_name",
+        "custom_metadata",
+        "owner",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    )
+    readonly_fields = tuple(name for name in fields if name != "custom_metadata")
+    actions = ["restore_selected", "purge_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Restore selected (undo delete)", permissions=["delete"])
+    def restore_selected(self, request, queryset):
+        restored = 0
+        for file in queryset.filter(deleted_at__isnull=False):
+            files.restore_file(file=file)
+            restored += 1
+        self.message_user(request, f"Restored {restored} file(s).", messages.SUCCESS)
+
+    @admin.action(description="Purge selected removed files now (cannot be undone)", permissions=["delete"])
+    def purge_selected(self, request, queryset):
+        purged = 0
+        for file in queryset.filter(deleted_at__isnull=False):
+            files.purge(file=file)
+            purged += 1
+        self.message_user(request, f"Purged {purged} removed file(s); live files are never purged.", messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        if obj.deleted_at is None:
+            files.remove_file(file_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for file in queryset.filter(deleted_at__isnull=True):
+            files.remove_file(file_id=file.pk)

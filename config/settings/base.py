@@ -34,6 +34,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.discord",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.patreon",
     "apps.core",
     "apps.accounts",
 ]
@@ -47,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.DomainMiddleware",
 ]
@@ -96,11 +104,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Identity -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["apps.accounts.backends.DomainEmailBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
+    # The AIMG rule: at least 8 characters with an upper, a lower, a digit and a special character.
+    {"NAME": "apps.accounts.validators.SpecPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SILENCED_SYSTEM_CHECKS = [
     # The email is unique per domain, not globally; DomainEmailBackend scopes every lookup.
@@ -113,6 +125,49 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# One-time passwords (AIMG requestOTP / authenticateUser).
+OTP_TTL = timedelta(seconds=env.int("OTP_TTL_SECONDS", default=24 * 3600))
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+OTP_RESEND_COOLDOWN = timedelta(seconds=env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60))
+
+# OAuth sign-in through django-allauth (POST /auth/{provider}). Client ids and secrets come from
+# the environment; a provider without both is not offered (POST /auth/{provider} answers 404).
+SOCIALACCOUNT_PROVIDERS = {
+    name: {
+        "APPS": (
+            [
+                {
+                    "client_id": env.str(f"OAUTH_{name.upper()}_CLIENT_ID", default=""),
+                    "secret": env.str(f"OAUTH_{name.upper()}_SECRET", default=""),
+                }
+            ]
+            if env.str(f"OAUTH_{name.upper()}_CLIENT_ID", default="")
+            else []
+        ),
+        "SCOPE": scope,
+        "VERIFIED_EMAIL": False,
+    }
+    for name, scope in {
+        "google": ["profile", "email"],
+        "discord": ["identify", "email"],
+        "github": ["read:user", "user:email"],
+        "patreon": ["identity", "identity[email]"],
+    }.items()
+}
+# Patreon's identity endpoint is API v2, whose scopes are those above.
+SOCIALACCOUNT_PROVIDERS["patreon"]["VERSION"] = "v2"
+# Every social login ends in apps.accounts.services.oauth (users per domain, API sessions, the
+# redirect back to the front end); allauth's own login, sign-up and error pages are never shown.
+SOCIALACCOUNT_ADAPTER = "apps.accounts.oauth.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_EMAIL_VERIFICATION = "none"
 
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = env.str("STATIC_URL", default="/static/")
@@ -207,7 +262,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.accounts.tasks.purge_expired_credentials",
         "schedule": timedelta(hours=1),
     },
+    "accounts-purge-stale-otps": {
+        "task": "apps.accounts.tasks.purge_stale_otps",
+        "schedule": timedelta(hours=1),
+    },
+    "core-clear-expired-browser-sessions": {
+        "task": "apps.core.tasks.clear_expired_browser_sessions",
+        "schedule": timedelta(days=1),
+    },
+    "core-purge-deleted": {
+        "task": "apps.core.tasks.purge_deleted",
+        "schedule": timedelta(days=1),
+    },
 }
+# Soft-deleted rows (and their files) are deleted for good after this many days (0: never).
+SOFT_DELETE_RETENTION_DAYS = env.int("SOFT_DELETE_RETENTION_DAYS", default=30)
 
 # --- Health ---------------------------------------------------------------------------------------
 HEALTH_WORKER_TIMEOUT = env.float("HEALTH_WORKER_TIMEOUT", default=5.0)

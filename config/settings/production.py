@@ -26,3 +26,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
 LOGGING["handlers"]["console"]["formatter"] = env.str("LOG_FORMAT", default="json")
+
+# OAuth redirect URIs handed to providers are https even when a proxy hides the scheme.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"

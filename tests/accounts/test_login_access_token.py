@@ -32,3 +32,11 @@ def test_missing_fields_are_a_422_with_locations(api_client):
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert detail == [{"loc": ["body", "password"], "msg": "This field is required.", "type": "missing"}]
+
+
+def test_a_user_blocked_at_abuse_level_9_gets_no_token(api_client):
+    user = UserFactory(abuse_level=9)
+    response = api_client.post(URL, {"username": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Inactive user"}
+    assert not AccessToken.objects.filter(user=user).exists()

@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
@@ -154,6 +155,10 @@ def normalize(exc: Exception, *, location: str = "body") -> Problem:
         detail = exc.detail
         message = str(detail) if not isinstance(detail, (dict, list)) else exc.default_detail
         return Problem(exc.status_code, str(message), exc.get_codes() if isinstance(exc.get_codes(), str) else "error")
+    if isinstance(exc, RequestDataTooBig):
+        return Problem(413, "The request body is too large.", "too_large")
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Problem(400, "The request has too many fields or files.", "invalid")
     if isinstance(exc, Http404):
         return Problem(404, errors.NotFound.default_message, "not_found")
     if isinstance(exc, DjangoPermissionDenied):

@@ -6,6 +6,9 @@ MIB = 1024 * 1024
 
 #: Formats the pipeline can both sniff and write (Pillow format names).
 SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF"})
+#: Formats the pipeline can sniff and decode but never writes: a policy that accepts one of them
+#: must name an ``output_format``.
+READ_ONLY_FORMATS = frozenset({"TIFF"})
 #: Formats that can carry several frames; an animation is kept only when the output is one of them.
 ANIMATED_FORMATS = frozenset({"PNG", "WEBP", "GIF"})
 THUMBNAIL_MODES = ("fit", "fill")
@@ -41,8 +44,9 @@ class MediaPolicy:
     def __post_init__(self):
         formats = frozenset(fmt.upper() for fmt in self.formats)
         object.__setattr__(self, "formats", formats)
-        if not formats or not formats <= SUPPORTED_FORMATS:
-            raise ValueError(f"{self.name}: formats must be a non-empty subset of {sorted(SUPPORTED_FORMATS)}")
+        readable = SUPPORTED_FORMATS | READ_ONLY_FORMATS
+        if not formats or not formats <= readable:
+            raise ValueError(f"{self.name}: formats must be a non-empty subset of {sorted(readable)}")
         for attribute in ("output_format", "thumbnail_format"):
             value = getattr(self, attribute)
             if value is not None:
@@ -50,6 +54,8 @@ class MediaPolicy:
                 object.__setattr__(self, attribute, value)
                 if value not in SUPPORTED_FORMATS:
                     raise ValueError(f"{self.name}: {attribute} must be one of {sorted(SUPPORTED_FORMATS)}")
+        if formats & READ_ONLY_FORMATS and self.output_format is None:
+            raise ValueError(f"{self.name}: {sorted(formats & READ_ONLY_FORMATS)} cannot be written; set output_format")
         if self.max_bytes <= 0 or self.max_pixels <= 0 or self.max_frames <= 0 or self.inline_max_bytes <= 0:
             raise ValueError(f"{self.name}: byte, pixel and frame limits must be positive")
         if not 1 <= self.quality <= 100:
@@ -81,6 +87,21 @@ PROFILE_PICTURE = MediaPolicy(
     thumbnail_size=(128, 128),
     thumbnail_mode="fill",
     inline_max_bytes=5 * MIB,
+)
+
+# AIMG setSelfUserProfilePicture: at most 1 MB and 1024x1024 px of JPEG, PNG, TIFF or WebP; the
+# stored picture is the 128x128 WebP thumbnail. The pixel cap refuses larger images before decoding;
+# the per-side limit is checked by the accounts service on the decoded size.
+AIMG_PROFILE_PICTURE = MediaPolicy(
+    name="aimg_profile_picture",
+    label="profile pictures",
+    max_bytes=MIB,
+    formats=frozenset({"JPEG", "PNG", "TIFF", "WEBP"}),
+    max_pixels=1024 * 1024,
+    output_format="WEBP",
+    thumbnail_size=(128, 128),
+    thumbnail_mode="fill",
+    inline_max_bytes=MIB,
 )
 
 GENERATED_ITEM = MediaPolicy(

@@ -12,7 +12,24 @@ from django.utils.text import slugify
 from apps.core.errors import Conflict, InvalidInput, PermissionDenied
 from apps.core.models import Domain
 
-from .models import AccessToken, AdminKey, ApiSession, Membership, Organization, User
+from ..models import AccessToken, AdminKey, ApiSession, Membership, Organization, User
+
+__all__ = [
+    "create_admin_key",
+    "create_organization",
+    "create_session",
+    "deactivate_users",
+    "issue_access_token",
+    "login_for_access_token",
+    "purge_expired_credentials",
+    "restore_organization",
+    "restore_user",
+    "revoke_access_token",
+    "revoke_admin_keys",
+    "revoke_session_ids",
+    "revoke_sessions",
+    "set_membership",
+]
 
 
 def create_session(*, domain: Domain, user: User | None = None, ip_address=None, user_agent: str = "") -> ApiSession:
@@ -58,7 +75,10 @@ def login_for_access_token(*, request, username: str, password: str) -> str:
     user = authenticate(request=request, username=username, password=password)
     if user is None:
         raise InvalidInput("Incorrect email or password")
-    if not user.is_active:
+    from .signin import SIGN_IN_BLOCKED_LEVEL
+
+    if user.abuse_level >= SIGN_IN_BLOCKED_LEVEL:
+        # Inactive users never get here: authenticate() refuses them like a wrong password.
         raise InvalidInput("Inactive user")
     _, secret = issue_access_token(user=user, name="login")
     return secret
