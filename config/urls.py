@@ -19,6 +19,9 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.oauth")),
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.guidelines.urls")),
+    path("", include("apps.styles.urls")),
+    path("", include("apps.billing.urls")),
 ]
 
 handler400 = "apps.core.dialects.errors.bad_request"

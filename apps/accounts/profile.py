@@ -26,13 +26,13 @@ class ItemCounts:
     high_heat_images_count: int = 0
 
 
-def tier_info(user) -> TierInfo:
+def tier_info(user, *, extended_price_info: bool = False) -> TierInfo:
     if user is None or not user.is_authenticated:
         return TierInfo()
     if apps.is_installed("apps.billing"):
         from apps.billing import selectors as billing
 
-        return billing.tier_info(user)
+        return billing.tier_info(user, extended_price_info=extended_price_info)
     return TierInfo()
 
 

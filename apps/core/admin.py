@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
-from .models import AffiliateAd, Domain, DomainHost, FileObject, SqlQueryAudit
-from .services import files
+from .models import AffiliateAd, Domain, DomainHost, FileObject, MediaResource, SqlQueryAudit
+from .sartiq.media import media_url, thumbnail_url
+from .services import files, retention
 
 
 class SoftDeleteAdmin(admin.ModelAdmin):
@@ -140,3 +142,60 @@ class FileObjectAdmin(SoftDeleteAdmin):
     def delete_queryset(self, request, queryset):
         for file in queryset.filter(deleted_at__isnull=True):
             files.remove_file(file_id=file.pk)
+
+
+@admin.register(MediaResource)
+class MediaResourceAdmin(SoftDeleteAdmin):
+    """Images of the Sartiq catalogue. They arrive through the API's image fields; deleting one here
+    soft-deletes it (its URL stops working), purging deletes its files for good."""
+
+    list_display = (
+        "id",
+        "preview",
+        "width",
+        "height",
+        "extension",
+        "file_size",
+        "source",
+        "owner",
+        "protected",
+        "created_at",
+        "deleted_at",
+    )
+    list_filter = ("resource_type", "extension", "source", "protected", "orientation", "created_at")
+    search_fields = ("id", "content_hash", "alt_text", "caption", "source_url", "owner__email")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner", "organization")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        *(
+            field.name
+            for field in MediaResource._meta.fields
+            if field.name not in ("alt_text", "caption", "protected", "owner", "organization")
+        ),
+        "preview",
+    )
+    actions = ["restore_selected", "purge_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="preview")
+    def preview(self, obj):
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">'
+            '<img src="{}" alt="" style="max-height:64px;max-width:64px"></a>',
+            media_url(obj),
+            thumbnail_url(obj) or media_url(obj),
+        )
+
+    @admin.action(
+        description="Purge selected deleted media now, with their files (cannot be undone)", permissions=["delete"]
+    )
+    def purge_selected(self, request, queryset):
+        report = retention.purge_rows(
+            MediaResource, queryset.filter(deleted_at__isnull=False).values_list("pk", flat=True)
+        )
+        self.message_user(request, f"Purged {len(report.ids)} deleted media resource(s).", messages.SUCCESS)
+        for pk, reason in report.failed.items():
+            self.message_user(request, f"{pk} was not purged: {reason}", messages.ERROR)

@@ -273,3 +273,87 @@ class SqlQueryAudit(BaseModel):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.query_text[:60]}"
+
+
+class MediaResource(BaseModel, SoftDeleteModel):
+    """An image (or other media) of the Sartiq catalogue, its bytes on Django storage.
+
+    Every image a Sartiq resource refers to is one of these rows: URLs, base64 and data URIs,
+    presigned uploads and references to existing rows all end here, after the media pipeline.
+    The fields of MediaResourcePublic are measured on the normalized bytes; ``alt_text``,
+    ``caption`` and ``protected`` are the annex fields a MediaInput may set. A protected resource is
+    kept when the last resource that used it lets go of it.
+    """
+
+    class ResourceType(models.TextChoices):
+        IMAGE = "image"
+        VIDEO = "video"
+
+    owner = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="media_resources"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.SET_NULL, null=True, blank=True, related_name="media_resources"
+    )
+    resource_type = models.CharField(max_length=10, choices=ResourceType.choices, default=ResourceType.IMAGE)
+    storage_name = models.CharField(max_length=500, unique=True)
+    thumbnail_name = models.CharField(max_length=500, blank=True)
+    mime_type = models.CharField(max_length=100)
+    content_hash = models.CharField(max_length=64, db_index=True, help_text="SHA-256 of the stored bytes.")
+    extension = models.CharField(max_length=10)
+    file_size = models.BigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    aspect_ratio = models.FloatField(null=True, blank=True, help_text="Width divided by height.")
+    orientation = models.CharField(max_length=10, blank=True)
+    dominant_color = models.CharField(max_length=7, blank=True)
+    color_profile = models.CharField(max_length=50, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds, for video.")
+    alt_text = models.TextField(null=True, blank=True)
+    caption = models.TextField(null=True, blank=True)
+    protected = models.BooleanField(default=False)
+    source = models.CharField(max_length=20, blank=True, help_text="How the bytes arrived: url, base64, upload.")
+    source_url = models.CharField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        base_manager_name = "all_objects"
+        verbose_name = "media resource"
+        constraints = [
+            models.CheckConstraint(condition=Q(file_size__gte=0), name="media_resource_size_not_negative"),
+            models.CheckConstraint(condition=Q(resource_type__in=["image", "video"]), name="media_resource_type_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.resource_type} {self.pk} ({self.width}x{self.height} {self.extension})"
+
+
+class Upload(BaseModel):
+    """A presigned upload target handed out by ``POST /api/v1/uploads/``.
+
+    The client sends the bytes straight to storage (S3 presigned POST) or to the signed local
+    upload URL, before ``expires_at`` and within ``max_bytes``; then it names the upload's file URL
+    in an image field, which turns the bytes into a MediaResource (once: later uses get the same
+    resource). Unused uploads are removed by ``purge_stale_uploads``.
+    """
+
+    owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="uploads")
+    storage_name = models.CharField(max_length=500, unique=True)
+    filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    max_bytes = models.BigIntegerField()
+    expires_at = models.DateTimeField()
+    direct = models.BooleanField(default=False, help_text="Sent straight to S3 (presigned POST).")
+    receiving_since = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    media_resource = models.ForeignKey(
+        MediaResource, on_delete=models.SET_NULL, null=True, blank=True, related_name="uploads"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(max_bytes__gt=0), name="upload_max_bytes_positive")]
+
+    def __str__(self):
+        return f"upload {self.pk}"

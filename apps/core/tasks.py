@@ -27,6 +27,18 @@ def purge_deleted() -> dict:
     return {report.label: {"purged": len(report.ids), "failed": len(report.failed)} for report in reports}
 
 
+@shared_task(name="apps.core.tasks.purge_stale_uploads")
+def purge_stale_uploads() -> int:
+    """Hourly: delete presigned uploads that expired SARTIQ_UPLOAD_RETENTION_HOURS ago, with their bytes."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from .services import uploads
+
+    return uploads.purge_stale_uploads(older_than=timedelta(hours=settings.SARTIQ_UPLOAD_RETENTION_HOURS))
+
+
 @shared_task(name="apps.core.tasks.clear_expired_browser_sessions")
 def clear_expired_browser_sessions() -> None:
     """Daily: drop expired Django sessions (back office, pending OAuth sign-ins)."""

@@ -1,8 +1,8 @@
-"""Routes of the core app: the AIMG "Technical" endpoints."""
+"""Routes of the core app: the AIMG "Technical" endpoints, Sartiq uploads and media files."""
 
 from django.urls import path
 
-from .api import aimg
+from .api import aimg, sartiq
 from .api import files as file_server
 
 app_name = "core"
@@ -15,4 +15,8 @@ urlpatterns = [
     path("getFile", file_server.GetFileView.as_view(), name="get-file"),
     path("getFileMetadata", file_server.GetFileMetadataView.as_view(), name="get-file-metadata"),
     path("removeFile", file_server.RemoveFileView.as_view(), name="remove-file"),
+    path("api/v1/uploads/", sartiq.UploadsView.as_view(), name="sartiq-uploads"),
+    path("api/v1/uploads/<uuid:pk>", sartiq.UploadDetailView.as_view(), name="sartiq-upload"),
+    path("api/v1/uploads/<uuid:pk>/content", sartiq.UploadContentView.as_view(), name="sartiq-upload-content"),
+    path("api/v1/media/<uuid:pk>/<str:filename>", sartiq.MediaFileView.as_view(), name="sartiq-media"),
 ]

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.patreon",
     "apps.core",
     "apps.accounts",
+    "apps.guidelines",
+    "apps.styles",
+    "apps.billing",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +80,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Largest JSON or form body (file uploads are capped per endpoint instead); larger ones answer 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
 # --- Database -----------------------------------------------------------------------------------
 SQLITE_PATH = VAR_DIR / "atelier.sqlite3"
@@ -262,6 +268,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.accounts.tasks.purge_expired_credentials",
         "schedule": timedelta(hours=1),
     },
+    "billing-expire-subscriptions": {
+        "task": "apps.billing.tasks.expire_subscriptions",
+        "schedule": timedelta(minutes=5),
+    },
+    "billing-renew-subscriptions": {
+        "task": "apps.billing.tasks.renew_subscriptions",
+        "schedule": timedelta(minutes=15),
+    },
+    "billing-purge-expired-boosty-cookies": {
+        "task": "apps.billing.tasks.purge_expired_boosty_cookies",
+        "schedule": timedelta(hours=1),
+    },
     "accounts-purge-stale-otps": {
         "task": "apps.accounts.tasks.purge_stale_otps",
         "schedule": timedelta(hours=1),
@@ -274,9 +292,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.purge_deleted",
         "schedule": timedelta(days=1),
     },
+    "core-purge-stale-uploads": {
+        "task": "apps.core.tasks.purge_stale_uploads",
+        "schedule": timedelta(hours=1),
+    },
 }
 # Soft-deleted rows (and their files) are deleted for good after this many days (0: never).
 SOFT_DELETE_RETENTION_DAYS = env.int("SOFT_DELETE_RETENTION_DAYS", default=30)
+
+# --- Billing --------------------------------------------------------------------------------------
+# Which card processor serves each card merchant processor of processCardSubscription: "sandbox"
+# (built in: no money moves, fixed test cards decide the outcome) or the dotted path of an
+# apps.billing.processors.PaymentProcessor subclass. Production must configure a real processor.
+BILLING_CARD_PROCESSORS = {"arkpay": env.str("BILLING_ARKPAY_PROCESSOR", default="sandbox")}
+# Keyword arguments for the processor's constructor (JSON object: API keys, endpoints).
+BILLING_CARD_PROCESSOR_OPTIONS = env.json("BILLING_CARD_PROCESSOR_OPTIONS", default={})
+# Fernet keys that encrypt billing secrets at rest (the Boosty admin cookies), comma-separated: the
+# first encrypts, all decrypt. Empty: a key derived from SECRET_KEY.
+BILLING_ENCRYPTION_KEYS = env.list("BILLING_ENCRYPTION_KEYS", default=[])
 
 # --- Health ---------------------------------------------------------------------------------------
 HEALTH_WORKER_TIMEOUT = env.float("HEALTH_WORKER_TIMEOUT", default=5.0)
@@ -290,6 +323,15 @@ SAFE_FETCH_ALLOWED_NETWORKS = env.list("SAFE_FETCH_ALLOWED_NETWORKS", default=[]
 SAFE_FETCH_EXTRA_PORTS = env.list("SAFE_FETCH_EXTRA_PORTS", cast=int, default=[])
 # Largest side a resized image variant may ask for.
 MEDIA_MAX_RESIZE_DIMENSION = env.int("MEDIA_MAX_RESIZE_DIMENSION", default=4096)
+
+# --- Sartiq media and uploads (apps.core.sartiq) ----------------------------------------------------
+# The origin (and optional path prefix) media and upload URLs are given under, e.g.
+# "https://api.example.com"; empty: site-relative URLs ("/api/v1/media/...").
+SARTIQ_PUBLIC_BASE_URL = env.str("SARTIQ_PUBLIC_BASE_URL", default="")
+# How long a presigned upload target (POST /api/v1/uploads/) accepts bytes.
+SARTIQ_UPLOAD_EXPIRY_SECONDS = env.int("SARTIQ_UPLOAD_EXPIRY_SECONDS", default=900)
+# Unused uploads (and their bytes) are deleted this many hours after they expired.
+SARTIQ_UPLOAD_RETENTION_HOURS = env.int("SARTIQ_UPLOAD_RETENTION_HOURS", default=24)
 
 # --- SQL console (AIMG pgQuery) -----------------------------------------------------------------
 # Off unless enabled; superusers' admin keys only, read-only, audited (SqlQueryAudit).
@@ -309,6 +351,10 @@ FILE_SERVER_LEGACY_BASE_URL = env.str("FILE_SERVER_LEGACY_BASE_URL", default="")
 FILE_SERVER_LEGACY_TIMEOUT = env.float("FILE_SERVER_LEGACY_TIMEOUT", default=120.0)
 FILE_SERVER_CACHE_MAX_AGE = env.int("FILE_SERVER_CACHE_MAX_AGE", default=86400)
 
+# --- LoRA files of the Sartiq catalogue (apps.core.sartiq.lora) ---------------------------------
+# The largest LoRA file an upload may carry (.safetensors, .ckpt, .pt, .pth, .bin); larger: 413.
+LORA_MAX_BYTES = env.int("LORA_MAX_BYTES", default=100 * 1024 * 1024)
+
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -327,6 +373,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "apps.core.dialects.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.dialects.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -387,3 +438,4 @@ LOGGING = {
 
 # --- Back office ---------------------------------------------------------------------------------
 ADMIN_SITE_HEADER = "Atelier back office"
+

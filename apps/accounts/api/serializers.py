@@ -26,7 +26,7 @@ def picture_data_uri(user) -> str:
     return f"data:image/webp;base64,{base64.b64encode(data).decode()}" if data else ""
 
 
-def self_user(session, *, include_picture: bool = False) -> dict:
+def self_user(session, *, include_picture: bool = False, extended_price_info: bool = False) -> dict:
     """The SelfUser object of an API session, exactly as the annex lists it.
 
     A guest session has no user: its identity fields are empty strings and ``isAuthenticated`` is
@@ -35,7 +35,7 @@ def self_user(session, *, include_picture: bool = False) -> dict:
     from apps.accounts.profile import item_counts, tier_info
 
     user = session.user if session.user_id else None
-    tier = tier_info(user)
+    tier = tier_info(user, extended_price_info=extended_price_info)
     counts = item_counts(user)
     data = {
         "sessionID": str(session.pk),

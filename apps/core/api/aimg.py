@@ -52,6 +52,8 @@ class HasSessionOrAdminKey(BasePermission):
 
 class IngestLogsView(AimgView):
     permission_classes = (HasSessionOrAdminKey,)
+    # 500 entries of up to 64 KiB each, plus their JSON.
+    max_body_bytes = MAX_LOG_ENTRIES * (MAX_MESSAGE_CHARS * 3 + 4096)
 
     @extend_schema(
         operation_id="ingestLogs", tags=["Technical"], request=IngestLogsSerializer, responses={200: SuccessSerializer}

@@ -135,3 +135,41 @@ class GetFileQuerySerializer(serializers.Serializer):
                 required=False, min_value=1, max_value=limit, help_text=f"Pixels, 1 to {limit}."
             )
         return fields
+
+
+# --- Sartiq uploads --------------------------------------------------------------------------------
+
+
+class UploadCreateSerializer(serializers.Serializer):
+    """What the client is about to upload (all optional; the bytes are checked when they arrive)."""
+
+    filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    content_type = serializers.ChoiceField(
+        choices=["image/png", "image/jpeg", "image/webp"], required=False, allow_blank=True, default=""
+    )
+    size = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None)
+
+
+class UploadSerializer(serializers.Serializer):
+    """A presigned upload target."""
+
+    id = serializers.UUIDField()
+    method = serializers.ChoiceField(choices=["PUT", "POST"], help_text="HTTP method to send the bytes with.")
+    upload_url = serializers.CharField(help_text="Where to send the bytes.")
+    fields = serializers.DictField(
+        child=serializers.CharField(), help_text="Form fields to send before the file (S3 presigned POST)."
+    )
+    headers = serializers.DictField(child=serializers.CharField(), help_text="Headers to send with a PUT.")
+    file_url = serializers.CharField(help_text="What to put into an image field once the bytes are sent.")
+    expires_at = serializers.DateTimeField()
+    max_bytes = serializers.IntegerField()
+
+
+class UploadStatusSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    file_url = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    max_bytes = serializers.IntegerField()
+    received = serializers.BooleanField(help_text="Whether the bytes have arrived (known for local uploads).")
+    size = serializers.IntegerField(allow_null=True)
+    media_resource_id = serializers.UUIDField(allow_null=True)

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from django.db import models, transaction
 from django.utils import timezone
 
-from apps.core.models import FileObject
+from apps.core.models import FileObject, MediaResource
+from apps.core.sartiq.media import delete_media_files
 
 from .files import delete_stored_files
 
@@ -83,6 +84,26 @@ def purge_deleted(*, older_than: timedelta, dry_run: bool = False, now: datetime
     return reports
 
 
+def purge_rows(model: type[models.Model], pks, *, now: datetime | None = None) -> PurgeReport:
+    """Delete for good, now, the soft-deleted rows of a registered ``model`` among ``pks`` (the back
+    office's purge action): files first (the registered clean-up), then the row. Live rows are
+    left alone; a row whose clean-up fails is kept and reported."""
+    entry = _registry.get(model._meta.label)
+    if entry is None:
+        raise LookupError(f"{model._meta.label} is not registered for retention.")
+    cutoff = now or timezone.now()
+    cutoff += timedelta(microseconds=1)
+    report = PurgeReport(label=entry.label, cutoff=cutoff)
+    for pk in list(pks):
+        try:
+            if _purge_row(entry, pk, cutoff):
+                report.ids.append(pk)
+        except Exception as exc:
+            logger.exception("Purging %s %s failed", entry.label, pk)
+            report.failed[pk] = str(exc) or type(exc).__name__
+    return report
+
+
 def _purge_row(entry: Retained, pk, cutoff: datetime) -> bool:
     with transaction.atomic():
         row = (
@@ -100,3 +121,4 @@ def _purge_row(entry: Retained, pk, cutoff: datetime) -> bool:
 
 
 register(FileObject, cleanup=delete_stored_files)
+register(MediaResource, cleanup=delete_media_files)

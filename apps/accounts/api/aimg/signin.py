@@ -240,7 +240,9 @@ class GetSelfUserView(AimgView):
             session = services.create_session(domain=request.domain, **_client(request))
         if query["isAtLeast18Confirmed"]:
             services.remember_age_confirmation(session=session)
-        return Response(self_user(session, include_picture=query["profilePicture"]))
+        return Response(
+            self_user(session, include_picture=query["profilePicture"], extended_price_info=query["extendedPriceInfo"])
+        )
 
 
 class GenerateStrongPasswordView(AimgView):
