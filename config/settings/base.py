@@ -438,4 +438,3 @@ LOGGING = {
 
 # --- Back office ---------------------------------------------------------------------------------
 ADMIN_SITE_HEADER = "Atelier back office"
-
