@@ -22,6 +22,9 @@ urlpatterns = [
     path("", include("apps.guidelines.urls")),
     path("", include("apps.styles.urls")),
     path("", include("apps.billing.urls")),
+    path("", include("apps.items.urls_neuroflash")),
+    path("", include("apps.items.urls")),
+    path("", include("apps.items.urls_writes")),
 ]
 
 handler400 = "apps.core.dialects.errors.bad_request"

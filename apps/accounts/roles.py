@@ -25,6 +25,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.moderate_user",
         "accounts.view_organization",
         "core.view_domain",
+        "items.view_item",
+        "items.approve_item",
+        "items.view_approvaldecision",
+        "items.view_pendingapprovalitem",
+        "items.view_approveditem",
     ],
     "admin": [
         "core.view_fileobject",
@@ -83,7 +88,23 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "billing.view_boostyadmincookies",
         "billing.add_boostyadmincookies",
         "billing.delete_boostyadmincookies",
+        "items.view_item",
+        "items.change_item",
+        "items.delete_item",
+        "items.approve_item",
+        "items.protect_item",
+        "items.restore_item",
+        "items.migrate_library",
+        "items.view_approvaldecision",
+        "items.view_pendingapprovalitem",
+        "items.change_pendingapprovalitem",
+        "items.view_approveditem",
+        "items.change_approveditem",
     ],
+    # Neuroflash staff roles (the groups are created by apps/items/migrations/0003_neuroflash_roles.py).
+    "NF_ADMIN": ["items.view_workspace_images", "items.delete_workspace_images"],
+    "NF_CUSTOMER_SUPPORT": ["items.view_workspace_images", "items.delete_workspace_images"],
+    "ADMIN_SERVICE": ["items.view_workspace_images", "items.delete_workspace_images"],
 }
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.guidelines",
     "apps.styles",
     "apps.billing",
+    "apps.items",
 ]
 
 MIDDLEWARE = [
@@ -438,3 +439,8 @@ LOGGING = {
 
 # --- Back office ---------------------------------------------------------------------------------
 ADMIN_SITE_HEADER = "Atelier back office"
+
+# --- Items ----------------------------------------------------------------------------------------
+# How many of their newest items free-tier users see in their library (getMyCreations answers
+# proLimitHit when it trims the list); 0: no limit.
+FREE_TIER_LIBRARY_LIMIT = env.int("FREE_TIER_LIBRARY_LIMIT", default=0)
