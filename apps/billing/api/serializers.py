@@ -22,41 +22,13 @@ from apps.billing.models import (
     PriceType,
 )
 from apps.billing.selectors import number
+from apps.core.dialects.fields import StrictCharField, StrictEmailField, StrictIntegerField
 
 MAX_LIST = 50
 MAX_TEXT = 5000
 
 
 # --- fields ---------------------------------------------------------------------------------------
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string, and only a string (DRF's CharField would turn a number into one)."""
-
-    default_error_messages = {"invalid": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A whole number given as a JSON number or a numeral (never a boolean)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictEmailField(serializers.EmailField):
-    default_error_messages = {"invalid": "Enter a valid email address."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 @extend_schema_field(OpenApiTypes.STR)

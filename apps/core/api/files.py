@@ -4,7 +4,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.core.files.uploadhandler import FileUploadHandler
 from django.http import FileResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.utils.http import parse_etags
 from django_ratelimit.core import is_ratelimited
@@ -19,6 +18,7 @@ from rest_framework.response import Response
 from apps.core import selectors
 from apps.core.dialects.aimg import AimgView
 from apps.core.dialects.base import parse_query
+from apps.core.dialects.parsers import CappedUploadHandler
 from apps.core.dialects.permissions import has_perm
 from apps.core.errors import InvalidInput
 from apps.core.media import MediaTooLarge
@@ -28,35 +28,11 @@ from .serializers import FileIdQuerySerializer, FileMetadataSerializer, GetFileQ
 
 TAGS = ["Technical"]
 # Multipart framing and the form fields besides the file: what a request may hold above the file cap.
-FORM_ALLOWANCE = 256 * 1024
 DOWNLOAD_BLOCK_SIZE = 256 * 1024
 # Making a new resized copy costs CPU and storage; serving a stored one is not limited.
 NEW_VARIANT_RATE = "120/m"
 # Relayed files of the old server are shown, if at all, as an inert document.
 SANDBOX = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
-
-
-class _CappedUpload(FileUploadHandler):
-    """Stops reading an upload as soon as its files pass ``limit`` bytes (413), and refuses a request
-    whose declared length cannot fit before reading anything."""
-
-    def __init__(self, request, limit: int):
-        super().__init__(request)
-        self.limit = limit
-        self.received = 0
-
-    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803
-        if content_length and content_length > self.limit + FORM_ALLOWANCE:
-            raise files.too_large(self.limit)
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            raise files.too_large(self.limit)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
 
 
 class _AnyAccept(DefaultContentNegotiation):
@@ -106,7 +82,9 @@ class UploadFileView(AimgView):
         responses={200: FileMetadataSerializer},
     )
     def post(self, request):
-        request._request.upload_handlers.insert(0, _CappedUpload(request._request, files.max_upload_bytes()))
+        request._request.upload_handlers.insert(
+            0, CappedUploadHandler(request._request, files.max_upload_bytes(), refuse=files.too_large)
+        )
         try:
             data = request.data
         except RequestDataTooBig:

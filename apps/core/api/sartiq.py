@@ -2,13 +2,14 @@
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.storage import default_storage
-from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from apps.core.dialects.parsers import CappedUploadHandler
 from apps.core.dialects.permissions import IsSignedIn
 from apps.core.dialects.sartiq import SartiqView
 from apps.core.errors import InvalidInput, NotFound
@@ -94,29 +95,6 @@ class UploadDetailView(SartiqView):
         return Response(UploadStatusSerializer(body).data)
 
 
-class _CappedUpload(FileUploadHandler):
-    """Stops a multipart upload (413) as soon as its file passes ``limit`` bytes, and refuses a
-    request whose declared length cannot fit before reading anything."""
-
-    def __init__(self, request, limit: int):
-        super().__init__(request)
-        self.limit = limit
-        self.received = 0
-
-    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803
-        if content_length and content_length > self.limit + FORM_ALLOWANCE:
-            raise uploads.too_large(self.limit)
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            raise uploads.too_large(self.limit)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
-
-
 class UploadContentView(SartiqView):
     """The signed one-time local upload URL: ``PUT`` the raw bytes, or ``POST`` a multipart ``file``."""
 
@@ -162,7 +140,9 @@ class UploadContentView(SartiqView):
         upload = uploads.check_token(upload_id=pk, token=token)
         django_request = request._request
         django_request.upload_handlers = [
-            _CappedUpload(django_request, upload.max_bytes),
+            CappedUploadHandler(
+                django_request, upload.max_bytes, refuse=uploads.too_large, form_allowance=FORM_ALLOWANCE
+            ),
             TemporaryFileUploadHandler(django_request),
         ]
         try:

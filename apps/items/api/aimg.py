@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from apps.core.dialects.aimg import MAX_LIMIT, AimgViewSet, KeysetPagination
 from apps.core.dialects.base import parse_query
+from apps.core.dialects.fields import StrictUUIDField
 from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE, IsSignedIn, has_perm
 from apps.core.errors import NotFound
 
@@ -124,15 +125,6 @@ class BatchQuery(serializers.Serializer):
 
 class SampleQuery(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=100)
-
-
-class StrictUUIDField(serializers.UUIDField):
-    """A UUID written as a JSON string (DRF's UUIDField would also take an integer)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid", value=data)
-        return super().to_internal_value(data)
 
 
 class ImageIdsBody(serializers.Serializer):

@@ -18,6 +18,7 @@ from apps.accounts import selectors as accounts
 from apps.billing.selectors import effective_tier
 from apps.core.dialects.aimg import AimgViewSet
 from apps.core.dialects.base import parse_query
+from apps.core.dialects.fields import StrictBooleanField, StrictUUIDField
 from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE, has_perm
 from apps.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 
@@ -79,30 +80,6 @@ class CommaSeparatedIdsField(serializers.CharField):
 
     def to_internal_value(self, data):
         return _parse_ids(super().to_internal_value(data).split(","))
-
-
-@extend_schema_field(OpenApiTypes.UUID)
-class StrictUUIDField(serializers.UUIDField):
-    """A UUID given as a string (DRF's UUIDField would also take an integer)."""
-
-    default_error_messages = {"invalid": "Must be a valid UUID."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data.strip())
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON true or false, and nothing else."""
-
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 # --- requests -------------------------------------------------------------------------------------

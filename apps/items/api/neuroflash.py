@@ -17,6 +17,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.dialects.fields import StrictCharField
 from apps.core.dialects.neuroflash import MAX_SIZE, NeuroflashViewSet
 from apps.core.dialects.parsers import LimitedJSONParser
 from apps.core.dialects.permissions import IsSignedIn
@@ -59,17 +60,8 @@ class UtcDateTimeField(serializers.DateTimeField):
         return _iso(value)
 
 
-class StrictStringField(serializers.CharField):
-    """A string, and only a string (DRF's CharField would turn 42 into "42")."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class UploadImageSerializer(serializers.Serializer):
-    imageUrl = StrictStringField(  # noqa: N815
+    imageUrl = StrictCharField(  # noqa: N815
         help_text="HTTP(S) URL of the image to fetch, or an inline data: URI.",
         error_messages={"invalid": "Not a valid string: give an http(s) URL or a data: URI."},
     )

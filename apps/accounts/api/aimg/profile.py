@@ -22,6 +22,7 @@ from apps.accounts import selectors, services
 from apps.accounts.api.serializers import picture_data_uri, self_user
 from apps.core.dialects.aimg import AimgViewSet
 from apps.core.dialects.base import parse_query
+from apps.core.dialects.fields import StrictCharField
 from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE, has_perm
 from apps.core.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -38,17 +39,6 @@ DELETE = "accounts.delete_user"
 
 
 # --- fields and permissions -----------------------------------------------------------------------
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string, and only a string (DRF's CharField would turn a number into one)."""
-
-    default_error_messages = {"invalid": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 @extend_schema_field(OpenApiTypes.INT)

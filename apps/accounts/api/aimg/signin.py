@@ -18,6 +18,7 @@ from apps.accounts.api.serializers import self_user
 from apps.accounts.services.otp import normalize_otp_email
 from apps.core.dialects.aimg import AimgView
 from apps.core.dialects.base import parse_query
+from apps.core.dialects.fields import StrictCharField, StrictEmailField
 from apps.core.ratelimit import client_ip, rate_limited
 
 TAGS = ["User Management"]
@@ -48,24 +49,6 @@ def _client(request) -> dict:
 
 
 # --- input ------------------------------------------------------------------------------------------
-class StrictCharField(serializers.CharField):
-    """A string, and only a string (DRF's CharField would turn a number into one)."""
-
-    default_error_messages = {"invalid": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictEmailField(serializers.EmailField):
-    default_error_messages = {"invalid": "Enter a valid email address."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def _otp_field():
