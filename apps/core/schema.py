@@ -6,6 +6,9 @@ credentials even while no operation of a dialect is published yet.
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import permissions as drf_permissions
+from rest_framework import serializers
 
 from .dialects.auth import ADMIN_KEY_HEADER, SESSION_HEADER
 
@@ -72,9 +75,257 @@ class DomainBasicScheme(OpenApiAuthenticationExtension):
         return SECURITY_SCHEMES[BASIC_SCHEME]
 
 
+def requires_sign_in(permission) -> bool:
+    """Whether a permission instance refuses callers who are not signed in."""
+    marked = getattr(permission, "requires_sign_in", None)
+    if marked is not None:
+        return bool(marked)
+    if isinstance(permission, (drf_permissions.IsAuthenticated, drf_permissions.IsAdminUser)):
+        return True
+    operands = [getattr(permission, name, None) for name in ("op1", "op2")]
+    if all(operands):  # DRF's composed permissions (AND / OR)
+        if permission.__class__.__name__ == "OR":
+            return all(requires_sign_in(op) for op in operands)
+        return any(requires_sign_in(op) for op in operands)
+    return False
+
+
+class DialectAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, told what the dialect kernel enforces.
+
+    - Operations open to callers without credentials (guests, sign-up, public lists) list the empty
+      security requirement ``{}`` beside the credentials they accept, so clients and fuzzers know
+      a credential is optional there. A view that checks sign-in inside its handler says so with
+      ``schema_requires_sign_in = True``.
+    - A list that may not be empty (``allow_empty=False``) documents ``minItems: 1``.
+    """
+
+    def get_auth(self):
+        auths = super().get_auth()
+        if getattr(self.view, "schema_requires_sign_in", False):
+            return [auth for auth in auths if auth]
+        if {} in auths or not auths:
+            return auths
+        if not any(requires_sign_in(permission) for permission in self.view.get_permissions()):
+            auths.append({})
+        return auths
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, (serializers.ListField, serializers.ManyRelatedField))
+            and not getattr(field, "allow_empty", True)
+            and isinstance(schema, dict)
+            and schema.get("type") == "array"
+        ):
+            schema["minItems"] = max(1, schema.get("minItems", 0))
+        return schema
+
+
 def add_security_schemes(result, generator, request, public):
     """Postprocessing hook: every credential Atelier accepts is listed in components."""
     schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})
     for name, definition in SECURITY_SCHEMES.items():
         schemes.setdefault(name, dict(definition))
+    return result
+
+
+# --- wire formats --------------------------------------------------------------------------------
+# Views declare what they answer (the payload); each dialect wraps it on the wire and answers its
+# own errors. This hook documents exactly that, so the schema matches what clients receive: the
+# AIMG envelope and the OCS document around 2xx JSON bodies, and every error status a dialect's
+# kernel can answer for the operation, each with that dialect's error body.
+
+AIMG_PAGINATION_METADATA = {
+    "type": "object",
+    "properties": {
+        "paginationIndex": {"type": "string"},
+        "nextPaginationIndex": {"type": "string", "nullable": True},
+        "reversePagination": {"type": "boolean"},
+        "skipCount": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "count": {"type": "integer"},
+        "totalCount": {"type": "integer"},
+        "proLimitHit": {"type": "boolean"},
+    },
+}
+WIRE_COMPONENTS = {
+    "AimgError": {
+        "type": "object",
+        "required": ["hasError", "errorMessage", "payload"],
+        "properties": {
+            "hasError": {"type": "boolean", "enum": [True]},
+            "errorMessage": {"type": "string"},
+            "errorCode": {"type": "integer"},
+            "payload": {"type": "object", "nullable": True, "enum": [None]},
+        },
+    },
+    "SartiqError": {
+        "type": "object",
+        "required": ["detail"],
+        "properties": {
+            "detail": {
+                "oneOf": [
+                    {"type": "string"},
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["loc", "msg", "type"],
+                            "properties": {
+                                "loc": {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "integer"}]}},
+                                "msg": {"type": "string"},
+                                "type": {"type": "string"},
+                            },
+                        },
+                    },
+                ]
+            }
+        },
+    },
+    "NeuroflashError": {
+        "type": "object",
+        "required": ["timestamp", "status", "error", "message", "path"],
+        "properties": {
+            "timestamp": {"type": "string", "format": "date-time"},
+            "status": {"type": "integer"},
+            "error": {"type": "string"},
+            "message": {"type": "string"},
+            "path": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "OcsMeta": {
+        "type": "object",
+        "required": ["status", "statuscode", "message"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "failure"]},
+            "statuscode": {"type": "integer"},
+            "message": {"type": "string"},
+            "totalitems": {"type": "string"},
+            "itemsperpage": {"type": "string"},
+        },
+    },
+    "OcsError": {
+        "type": "object",
+        "required": ["ocs"],
+        "properties": {
+            "ocs": {
+                "type": "object",
+                "required": ["meta", "data"],
+                "properties": {"meta": {"$ref": "#/components/schemas/OcsMeta"}, "data": {}},
+            }
+        },
+    },
+}
+# Error statuses every operation of a dialect can answer (its kernel's authentication, permission,
+# parsing, limits and lookups); 413 only where a body is read.
+DIALECT_ERRORS = {
+    "aimg": ("AimgError", (400, 401, 403, 404, 405, 429)),
+    "sartiq": ("SartiqError", (400, 401, 403, 404, 405, 422, 429)),
+    "neuroflash": ("NeuroflashError", (400, 401, 403, 404, 405, 429)),
+    "ocs": ("OcsError", (400, 401, 403, 404, 405, 412, 429)),
+}
+ERROR_DESCRIPTIONS = {
+    400: "The request is invalid.",
+    401: "Not signed in.",
+    403: "Not allowed.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    409: "Conflict.",
+    412: "CSRF check failed (OCS requests need OCS-APIRequest: true or a bearer token).",
+    413: "The request body is too large.",
+    422: "Validation error.",
+    429: "Too many requests.",
+    503: "Temporarily unavailable.",
+}
+
+
+def dialect_of_path(path: str) -> str:
+    if path.startswith("/api/v1/"):
+        return "sartiq"
+    if path.startswith("/ocs/"):
+        return "ocs"
+    if path.startswith("/api/image-service/"):
+        return "neuroflash"
+    return "aimg"
+
+
+def _is_aimg_envelope(schema: dict, components: dict) -> bool:
+    if "$ref" in schema:
+        schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return "hasError" in schema.get("properties", {})
+
+
+def _wrap_success(dialect: str, schema: dict, components: dict) -> dict:
+    if dialect == "aimg" and not _is_aimg_envelope(schema, components):
+        return {
+            "type": "object",
+            "required": ["hasError", "errorMessage", "payload"],
+            "properties": {
+                "hasError": {"type": "boolean", "enum": [False]},
+                "errorMessage": {"type": "string", "nullable": True},
+                "payload": schema,
+                "metadata": AIMG_PAGINATION_METADATA,
+            },
+        }
+    if dialect == "ocs" and "ocs" not in schema.get("properties", {}):
+        return {
+            "type": "object",
+            "required": ["ocs"],
+            "properties": {
+                "ocs": {
+                    "type": "object",
+                    "required": ["meta", "data"],
+                    "properties": {"meta": {"$ref": "#/components/schemas/OcsMeta"}, "data": schema},
+                }
+            },
+        }
+    return schema
+
+
+def document_wire_formats(result, generator, request, public):
+    """Postprocessing hook: wrap 2xx JSON bodies as each dialect sends them and add its errors."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in WIRE_COMPONENTS.items():
+        components.setdefault(name, definition)
+    for path, operations in result.get("paths", {}).items():
+        dialect = dialect_of_path(path)
+        error_component, statuses = DIALECT_ERRORS[dialect]
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for code, response in responses.items():
+                if not str(code).startswith("2"):
+                    continue
+                content = response.get("content", {})
+                if "application/json" in content:
+                    media = content["application/json"]
+                    media["schema"] = _wrap_success(dialect, media.get("schema", {}), components)
+                    if dialect == "ocs":
+                        content.setdefault("application/xml", {"schema": {"type": "string"}})
+            wanted = list(statuses)
+            if "requestBody" in operation:
+                wanted.append(413)
+            error_content = {"schema": {"$ref": f"#/components/schemas/{error_component}"}}
+            for status in sorted(wanted):
+                key = str(status)
+                if key in responses:
+                    existing = responses[key].setdefault("content", {})
+                    existing.setdefault("application/json", error_content)
+                    continue
+                responses[key] = {
+                    "description": ERROR_DESCRIPTIONS[status],
+                    "content": {"application/json": dict(error_content)},
+                }
+                if dialect == "ocs":
+                    responses[key]["content"]["application/xml"] = {"schema": {"type": "string"}}
     return result

@@ -367,13 +367,14 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Atelier <no-reply@lo
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.DialectAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Every API view belongs to a dialect (apps.core.dialects); these apply only to the
     # few views outside any dialect (health, schema).
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "apps.core.dialects.exception_handler",
+    "DEFAULT_METADATA_CLASS": "apps.core.dialects.metadata.DialectMetadata",
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.dialects.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
@@ -395,6 +396,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.schema.add_security_schemes",
+        "apps.core.schema.document_wire_formats",
     ],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     # Swagger UI and ReDoc are served from this deployment, not from a CDN.

@@ -9,6 +9,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from apps.core.dialects.aimg import AimgView
+from apps.core.errors import PermissionDenied
 from apps.core.ratelimit import client_ip, rate_limited
 from apps.core.services import ads, logs, sql
 
@@ -100,6 +101,8 @@ class PgQuerySerializer(serializers.Serializer):
 class PgQueryView(AimgView):
     """Superusers' read-only SQL console; disabled unless PGQUERY_ENABLED is set."""
 
+    schema_requires_sign_in = True
+
     @extend_schema(
         operation_id="pgQuery",
         tags=["Technical"],
@@ -119,11 +122,16 @@ class PgQueryView(AimgView):
     def post(self, request):
         if not request.user.is_authenticated:
             self.permission_denied(request)
+        admin_key = request.auth.admin_key if request.auth else None
+        if admin_key is None or not request.user.is_superuser:
+            # Refused before the body is read: a caller who may not run queries learns nothing
+            # from the validation of one (the service checks again).
+            raise PermissionDenied("pgQuery needs the administration key of a superuser.")
         form = PgQuerySerializer(data=request.data)
         form.is_valid(raise_exception=True)
         result = sql.run_console_query(
             user=request.user,
-            admin_key=request.auth.admin_key if request.auth else None,
+            admin_key=admin_key,
             query_text=form.validated_data["queryText"],
             params=form.validated_data["queryParams"],
             request_id=getattr(request, "request_id", ""),

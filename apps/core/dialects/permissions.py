@@ -24,6 +24,7 @@ class IsSignedIn(BasePermission):
 
     message = NOT_SIGNED_IN
     code = NOT_SIGNED_IN_CODE
+    requires_sign_in = True  # read by the OpenAPI schema (apps.core.schema)
 
     def has_permission(self, request, view):
         return _signed_in(request)
@@ -35,6 +36,7 @@ def has_perm(*perms: str) -> type[BasePermission]:
     class HasPerm(BasePermission):
         message = FORBIDDEN
         code = None
+        requires_sign_in = True
 
         def has_permission(self, request, view):
             if not _signed_in(request):
