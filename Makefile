@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: install run test lint format migrate seed schema clean
+.PHONY: install run test lint format migrate seed schema fuzz bench clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,17 @@ format: install
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Schema fuzzing of every operation (schemathesis), FUZZ_MAX_EXAMPLES examples per operation.
+FUZZ_MAX_EXAMPLES ?= 1000
+fuzz: install
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) $(PY) -m pytest tests/hardening/test_schema_fuzz.py $(PYTEST_ARGS)
+
+# Every benchmark in one go (PostgreSQL and Redis must be running); numbers go to var/bench/ and
+# are summarised by hand in docs/performance.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atelier_bench
+bench: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) PY=$(PY) bench/run_all.sh
 
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml

@@ -25,6 +25,11 @@ urlpatterns = [
     path("", include("apps.items.urls_neuroflash")),
     path("", include("apps.items.urls")),
     path("", include("apps.items.urls_writes")),
+    path("", include("apps.folders.urls")),
+    path("", include("apps.tags.urls")),
+    path("", include("apps.reports.urls")),
+    path("", include("apps.subjects.urls")),
+    path("", include("apps.text2image.urls")),
 ]
 
 handler400 = "apps.core.dialects.errors.bad_request"

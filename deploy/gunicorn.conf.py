@@ -3,12 +3,12 @@
 Every value can be overridden from the environment, so one image fits small and large machines:
 
 - ``WEB_CONCURRENCY``: worker processes. The API is synchronous Django doing database and storage
-  I/O, so the classic ``2 × cores + 1`` is the default.
+  I/O, so the classic ``2 x cores + 1`` is the default.
 - ``GUNICORN_THREADS``: threads per process (``gthread`` worker when > 1). Threads help when
   requests wait on storage (S3) or remote providers; each thread holds its own database connection,
-  so size PostgreSQL's ``max_connections`` for processes × threads (+ Celery workers).
+  so size PostgreSQL's ``max_connections`` for processes x threads (+ Celery workers).
 - ``GUNICORN_TIMEOUT``: seconds before a silent worker is killed and replaced. OCS ``schedule`` may
-  run a short generation inline, within ``OCS_INLINE_BUDGET_SECONDS``; keep the timeout above it.
+  run a short generation inline, within a share of ``OCS_REQUEST_BUDGET_SECONDS``; keep the timeout above it.
 - ``GUNICORN_MAX_REQUESTS``: recycle a process after this many requests (with jitter), bounding
   the effect of any slow memory growth.
 """

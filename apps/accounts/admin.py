@@ -10,7 +10,7 @@ from apps.core.errors import AtelierError
 
 from . import services
 from .api.serializers import picture_data_uri
-from .models import AccessToken, AdminKey, ApiSession, Membership, Organization, User, UserKeyValue
+from .models import AccessToken, AdminKey, ApiSession, AppPassword, Membership, Organization, User, UserKeyValue
 
 
 class _DomainScopedIdentity:
@@ -306,6 +306,26 @@ class AdminKeyAdmin(RevocableAdmin):
     def revoke(self, request, queryset):
         count = sum(services.revoke_admin_keys(prefix=k.prefix) for k in queryset)
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+
+
+@admin.register(AppPassword)
+class AppPasswordAdmin(RevocableAdmin):
+    """App passwords for HTTP Basic clients (Nextcloud OCS): issued here, shown once, then revoked."""
+
+    form = IssueForm
+
+    def save_model(self, request, obj, form, change):
+        app_password, secret = services.create_app_password(user=obj.user, name=obj.name, expires_at=obj.expires_at)
+        obj.pk, obj.prefix = app_password.pk, app_password.prefix
+        self.message_user(
+            request,
+            format_html("App password created. Copy it now, it is not shown again: <code>{}</code>", secret),
+        )
+
+    @admin.action(description="Revoke selected app passwords")
+    def revoke(self, request, queryset):
+        count = sum(services.revoke_app_passwords(prefix=p.prefix) for p in queryset)
+        self.message_user(request, f"Revoked {count} app password(s).", messages.SUCCESS)
 
 
 @admin.register(ApiSession)

@@ -206,6 +206,20 @@ class AdminKey(HashedSecret):
         return f"{self.prefix} ({self.user})"
 
 
+class AppPassword(HashedSecret):
+    """An app password: a second password for one client (Nextcloud OCS clients send it with HTTP
+    Basic instead of the account password). Stored as a hash; revoking it signs that client out."""
+
+    PREFIX_TAG = "app"
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "app password"
+
+    def __str__(self):
+        return f"{self.prefix} ({self.user})"
+
+
 class ApiSession(BaseModel):
     """A server-made session behind ``X-Session-ID``: a guest's, or a signed-in user's."""
 

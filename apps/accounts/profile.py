@@ -39,8 +39,13 @@ def tier_info(user, *, extended_price_info: bool = False) -> TierInfo:
 def item_counts(user) -> ItemCounts:
     if user is None or not user.is_authenticated:
         return ItemCounts()
+    counts = ItemCounts()
     if apps.is_installed("apps.items"):
         from apps.items import selectors as items
 
-        return items.item_counts(user)
-    return ItemCounts()
+        counts = items.item_counts(user)
+    if apps.is_installed("apps.reports"):
+        from apps.reports import selectors as reports
+
+        counts.flagged_images_count = reports.flagged_items_count(user)
+    return counts

@@ -12,6 +12,7 @@ from .models import (
     AccessToken,
     AdminKey,
     ApiSession,
+    AppPassword,
     ArchivedEmail,
     HashedSecret,
     Membership,
@@ -71,6 +72,34 @@ def admin_key_from_secret(secret: str) -> AdminKey | None:
     if key is None or not key.user.is_staff:
         return None
     return key
+
+
+def app_password_for(*, login: str, secret: str, domain: Domain) -> AppPassword | None:
+    """The usable app password ``secret`` of the user who signs in as ``login`` (email or username)
+    on ``domain``; None when the password is not one, belongs to someone else, or the user may not
+    sign in (inactive, deleted, or blocked by abuse level 9)."""
+    from .services.signin import SIGN_IN_BLOCKED_LEVEL
+
+    parts = HashedSecret.split(secret)
+    login = (login or "").strip()
+    if parts is None or not login:
+        return None
+    prefix, key = parts
+    app_password = AppPassword.objects.usable().select_related("user").filter(prefix=prefix).first()
+    if app_password is None or not app_password.matches(key):
+        return None
+    user = app_password.user
+    named = user.email.lower() == login.lower() if "@" in login else user.username.lower() == login.lower()
+    if (
+        not named
+        or user.domain_id != domain.pk
+        or not user.is_active
+        or user.is_deleted
+        or user.abuse_level >= SIGN_IN_BLOCKED_LEVEL
+    ):
+        return None
+    _touch(AppPassword, app_password, "last_used_at")
+    return app_password
 
 
 def user_by_email(*, email: str, domain: Domain) -> User | None:

@@ -1,5 +1,6 @@
-"""Back office of shot types, background presets and resolution presets: filters, search, image
-previews, restore and purge (purge deletes soft-deleted rows and the images only they used)."""
+"""Back office of shot types, presets (background, resolution, pose), set designs and shooting
+guidelines: filters, search, image previews, restore and purge (purge deletes soft-deleted rows and
+the images only they used)."""
 
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
@@ -7,8 +8,23 @@ from django.utils.html import format_html, format_html_join
 from apps.core.admin import DeletedFilter
 from apps.core.sartiq.media import media_url, thumbnail_url
 
-from . import services
-from .models import BackgroundPreset, BackgroundPresetFraming, ResolutionPreset, ShotType
+from . import selectors, services
+from .models import (
+    BackgroundPreset,
+    BackgroundPresetFraming,
+    GuidelinePosePreset,
+    GuidelineShotType,
+    GuidelineSubject,
+    PosePreset,
+    ResolutionPreset,
+    SetBaseImage,
+    SetDesign,
+    SetReferenceImage,
+    SetSubjectPortrait,
+    ShootingGuidelines,
+    ShotType,
+    ShotTypeRule,
+)
 
 PREVIEW = (
     '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" style="max-height:{}px;max-width:{}px"></a>'
@@ -150,3 +166,125 @@ class ResolutionPresetAdmin(SartiqResourceAdmin):
 
     def restore_row(self, row):
         services.restore_resolution_preset(preset=row)
+
+
+# --- pose presets, set designs, shooting guidelines ----------------------------------------------
+
+
+@admin.register(PosePreset)
+class PosePresetAdmin(SartiqResourceAdmin):
+    """Pose presets have no endpoints: they are made here and named by guidelines (pose_preset_ids)."""
+
+    list_display = ("name", "pose_preview", "shot_type", "owner", "organization", "created_at", "deleted_at")
+    list_filter = ("created_at",)
+    search_fields = ("name", "prompt", "shot_type__name", "owner__email", "organization__name")
+    list_select_related = ("owner", "organization", "shot_type", "pose_image")
+    raw_id_fields = ("owner", "organization", "shot_type", "pose_image")
+    readonly_fields = (*SartiqResourceAdmin.readonly_fields, "pose_preview")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="pose image")
+    def pose_preview(self, obj):
+        return preview(obj.pose_image, alt=obj.name)
+
+
+class SetBaseImageInline(admin.TabularInline):
+    model = SetBaseImage
+    extra = 0
+    fields = ("subject", "shot_type", "variant_index", "image", "image_preview")
+    readonly_fields = ("image_preview",)
+    raw_id_fields = ("subject", "shot_type", "image")
+
+    @admin.display(description="preview")
+    def image_preview(self, obj):
+        return preview(obj.image)
+
+
+class SetReferenceImageInline(admin.TabularInline):
+    model = SetReferenceImage
+    extra = 0
+    fields = ("shot_type", "label", "image", "image_preview")
+    readonly_fields = ("image_preview",)
+    raw_id_fields = ("shot_type", "image")
+
+    @admin.display(description="preview")
+    def image_preview(self, obj):
+        return preview(obj.image)
+
+
+class SetSubjectPortraitInline(admin.TabularInline):
+    model = SetSubjectPortrait
+    extra = 0
+    fields = ("subject", "image", "image_preview")
+    readonly_fields = ("image_preview",)
+    raw_id_fields = ("subject", "image")
+
+    @admin.display(description="preview")
+    def image_preview(self, obj):
+        return preview(obj.image)
+
+
+@admin.register(SetDesign)
+class SetDesignAdmin(SartiqResourceAdmin):
+    """Set designs have no endpoints: they are made here and named by guidelines (set_design_id)."""
+
+    list_display = ("name", "background_preset", "owner", "organization", "created_at", "deleted_at")
+    list_filter = ("created_at",)
+    search_fields = ("name", "description", "owner__email", "organization__name")
+    list_select_related = ("owner", "organization", "background_preset")
+    raw_id_fields = ("owner", "organization", "background_preset")
+    inlines = [SetBaseImageInline, SetReferenceImageInline, SetSubjectPortraitInline]
+    date_hierarchy = "created_at"
+
+
+class GuidelineShotTypeInline(admin.TabularInline):
+    model = GuidelineShotType
+    extra = 0
+    raw_id_fields = ("shot_type",)
+
+
+class GuidelineSubjectInline(admin.TabularInline):
+    model = GuidelineSubject
+    extra = 0
+    raw_id_fields = ("subject",)
+
+
+class GuidelinePosePresetInline(admin.TabularInline):
+    model = GuidelinePosePreset
+    extra = 0
+    raw_id_fields = ("pose_preset",)
+
+
+class ShotTypeRuleInline(admin.TabularInline):
+    model = ShotTypeRule
+    extra = 0
+    fields = ("group", "rule_kind", "rule_value", "shot_type", "position")
+    raw_id_fields = ("shot_type",)
+
+
+@admin.register(ShootingGuidelines)
+class ShootingGuidelinesAdmin(SartiqResourceAdmin):
+    """Guidelines arrive through the API; their lists and rules can be read and corrected here.
+    Saving recomputes whether their subjects are ready."""
+
+    list_display = ("name", "owner", "organization", "auto_start_look_generations", "created_at", "deleted_at")
+    list_filter = ("auto_start_look_generations", "allow_back_shots_without_back_image", "created_at")
+    search_fields = ("name", "owner__email", "organization__name")
+    raw_id_fields = (
+        "owner",
+        "organization",
+        "resolution_preset",
+        "background_preset",
+        "set_design",
+        "generative_workflow_template",
+    )
+    inlines = [GuidelineShotTypeInline, GuidelineSubjectInline, GuidelinePosePresetInline, ShotTypeRuleInline]
+    date_hierarchy = "created_at"
+
+    def save_related(self, request, form, formsets, change):
+        before = selectors.guideline_subject_ids(form.instance)
+        super().save_related(request, form, formsets, change)
+        services.refresh_guideline_subjects(before | selectors.guideline_subject_ids(form.instance))
+
+    def restore_row(self, row):
+        services.restore_guidelines(guideline=row)

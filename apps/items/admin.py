@@ -125,7 +125,7 @@ class _ItemAdminBase(admin.ModelAdmin):
         "public_approval_status",
         "is_public",
         "is_protected",
-        "folder_id",
+        "folder",
         "tags",
         "created_at",
         "reference_at",

@@ -11,8 +11,9 @@ class Item(BaseModel, SoftDeleteModel):
     """One generated (or uploaded) image or video.
 
     ``reference_at`` is the pagination key of library lists: the completion time, moved to "now"
-    when the item is restored or placed in a folder. ``folder_id`` names a folder of the folders
-    app (no foreign key until that app exists); ``None`` is the root folder.
+    when the item is restored or placed in (or taken out of) a folder. ``folder`` is the folder of
+    the folders app that holds the item (always one of its owner's); ``None`` is the root folder.
+    Items change folders only through ``apps.folders.services``.
     """
 
     class MediaKind(models.TextChoices):  # AIMG ``mtype``
@@ -97,7 +98,7 @@ class Item(BaseModel, SoftDeleteModel):
     # --- library -------------------------------------------------------------------------------------
     completed_at = models.DateTimeField(null=True, blank=True)
     reference_at = models.DateTimeField(default=timezone.now)
-    folder_id = models.UUIDField(null=True, blank=True, db_index=True)
+    folder = models.ForeignKey("folders.Folder", on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
     folder_added_at = models.DateTimeField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     is_public = models.BooleanField(default=False)
@@ -148,13 +149,14 @@ class Item(BaseModel, SoftDeleteModel):
 
     @property
     def is_publicly_visible(self) -> bool:
-        from .selectors import public_folder_ids
-
-        return (
+        """Public, approved, and in a public folder (reads the folder)."""
+        return bool(
             self.is_public
             and self.public_approval_status == self.ApprovalStatus.APPROVED
             and self.folder_id is not None
-            and self.folder_id in public_folder_ids()
+            and self.folder is not None
+            and self.folder.is_public
+            and not self.folder.is_deleted
         )
 
 

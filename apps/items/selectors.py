@@ -20,21 +20,37 @@ def is_items_admin(user) -> bool:
     return bool(_signed_in(user) and user.is_active and user.has_perm(ADMIN_VIEW_PERMISSION))
 
 
-def public_folder_ids() -> frozenset:
-    """Ids of the public folders. The folders app owns folders; without it there is none."""
-    if apps.is_installed("apps.folders"):
-        from apps.folders import selectors as folders
+def public_folder_ids(folder_ids=None) -> frozenset:
+    """Which of ``folder_ids`` are live public folders (all of them when None: avoid on big sites)."""
+    from apps.folders import selectors as folders
 
-        return frozenset(folders.public_folder_ids())
-    return frozenset()
+    return folders.public_folder_ids(folder_ids)
 
 
-def publicly_visible_q() -> Q:
-    """isPublic, approved, and placed in a public folder (Annex: Public Items Approval Workflow)."""
+def folder_kinds(folder_ids) -> dict:
+    """``{folder_id: is_public}`` of the live folders among ``folder_ids`` (no query when none)."""
+    from apps.folders import selectors as folders
+
+    return folders.folder_kinds(folder_ids)
+
+
+def folder_wire_id(folder_id, *, is_public: bool) -> str:
+    """A folder id as the AIMG API writes it: ``p-<uuid>`` for a public folder."""
+    from apps.folders.models import wire_id
+
+    return wire_id(folder_id, is_public=is_public)
+
+
+def publicly_visible_q(*, prefix: str = "") -> Q:
+    """isPublic, approved, and placed in a live public folder (Annex: Public Items Approval Workflow).
+    ``prefix`` applies the condition through a relation (``"item__"``)."""
     return Q(
-        is_public=True,
-        public_approval_status=Item.ApprovalStatus.APPROVED,
-        folder_id__in=list(public_folder_ids()),
+        **{
+            f"{prefix}is_public": True,
+            f"{prefix}public_approval_status": Item.ApprovalStatus.APPROVED,
+            f"{prefix}folder__is_public": True,
+            f"{prefix}folder__deleted_at__isnull": True,
+        }
     )
 
 
@@ -125,17 +141,18 @@ def last_completed_item(user, *, session=None, media_kind: str | None = None) ->
 
 
 def item_counts(user) -> ItemCounts:
-    """The item counts of a user's profile (User ``itemCount``, ``rootFolderItemCount``,
-    ``publicItemCount``). Flagged and high-heat counts belong to the reports app and stay 0
-    until it exists. One query."""
+    """The item counts of a user's profile: ``itemCount`` (live items of their library),
+    ``rootFolderItemCount`` (those outside any folder) and ``publicItemCount`` (those in their public
+    folders). Flagged and high-heat counts belong to the reports app and stay 0 until it exists.
+    One query, exact (counted, never stored)."""
     if not _signed_in(user):
         return ItemCounts()
     from django.db.models import Count
 
-    counts = Item.objects.filter(owner=user).aggregate(
+    counts = Item.objects.filter(owner=user, workspace__isnull=True).aggregate(
         total=Count("pk"),
-        root=Count("pk", filter=Q(folder_id__isnull=True)),
-        public=Count("pk", filter=Q(is_public=True, public_approval_status=Item.ApprovalStatus.APPROVED)),
+        root=Count("pk", filter=Q(folder__isnull=True)),
+        public=Count("pk", filter=Q(folder__is_public=True)),
     )
     return ItemCounts(
         item_count=counts["total"], root_folder_item_count=counts["root"], public_item_count=counts["public"]

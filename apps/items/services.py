@@ -35,9 +35,17 @@ def adopt_guest_items(*, session, user) -> int:
     return Item.all_objects.filter(guest_session=session, owner__isnull=True).update(owner=user)
 
 
+@transaction.atomic
 def soft_delete_all_items_of(*, user) -> int:
-    """Soft-delete every live item of a deleted user (protected ones included: the account is gone)."""
-    return Item.objects.filter(owner=user).update(deleted_at=timezone.now())
+    """Soft-delete every live item of a deleted user (protected ones included: the account is gone),
+    taking them out of their folders and clearing their tags like any deletion."""
+    from apps.folders import services as folders
+
+    folders.lock_folders_of(owner=user)
+    ids = list(
+        Item.objects.select_for_update(of=("self",)).filter(owner=user).order_by("pk").values_list("pk", flat=True)
+    )
+    return _soft_delete(Item.objects.filter(pk__in=ids))
 
 
 def count_view(*, item: Item) -> None:
@@ -121,7 +129,10 @@ def delete_items(*, item_ids: list, may_delete) -> list[ItemResult]:
     ``may_delete(item)`` says whether the caller may delete that item (its owner, or an admin).
     Protected items are never deleted. Every id gets an answer, in the order given.
     """
+    from apps.folders import services as folders
+
     ids = _unique(item_ids)
+    folders.lock_folders_of_items(ids)  # folders before items: the lock order of every folder use case
     items = _locked(Item.all_objects.all(), ids)
     results, deletable = {}, []
     for item_id in ids:
@@ -143,15 +154,30 @@ def delete_items(*, item_ids: list, may_delete) -> list[ItemResult]:
 
 
 def _soft_delete(queryset) -> int:
+    """Mark live items deleted, out of their folders (whose thumbnails and ``updatedDate`` follow) and
+    untagged (their tags stop counting). Call it with the items' folders and the items locked."""
+    from apps.folders import services as folders
+    from apps.tags import services as tags
+
+    live = queryset.filter(deleted_at__isnull=True)
+    rows = list(live.values_list("pk", "folder_id", "owner_id", "tags"))
     now = timezone.now()
-    return queryset.filter(deleted_at__isnull=True).update(
-        deleted_at=now, folder_id=None, folder_added_at=None, tags=[], updated_at=now
+    count = live.update(deleted_at=now, folder=None, folder_added_at=None, tags=[], updated_at=now)
+    folders.items_left_folders(
+        item_ids=[pk for pk, folder_id, _, _ in rows if folder_id is not None],
+        folder_ids={folder_id for _, folder_id, _, _ in rows},
+        now=now,
     )
+    tags.release(rows=[(owner_id, names) for _, _, owner_id, names in rows if names])
+    return count
 
 
 @transaction.atomic
 def delete_all_items(*, owner) -> list[ItemResult]:
     """Soft-delete every live item of ``owner`` except the protected ones (deleteItems with userID)."""
+    from apps.folders import services as folders
+
+    folders.lock_folders_of(owner=owner)  # folders before items: the lock order of every folder use case
     items = list(Item.objects.select_for_update(of=("self",)).filter(owner=owner).order_by("pk"))
     _soft_delete(Item.objects.filter(pk__in=[item.pk for item in items if not item.is_protected]))
     return [
@@ -162,11 +188,12 @@ def delete_all_items(*, owner) -> list[ItemResult]:
 
 def _restore(queryset) -> int:
     """The restore rules: back to the root folder, sorted as just added, untagged, not public;
-    the public approval status is kept."""
+    the public approval status is kept. (A deleted item is in no folder and its tags were released
+    when it was deleted, so no folder or tag count changes here.)"""
     now = timezone.now()
     return queryset.filter(deleted_at__isnull=False).update(
         deleted_at=None,
-        folder_id=None,
+        folder=None,
         folder_added_at=None,
         reference_at=now,
         tags=[],
@@ -359,18 +386,21 @@ class MigrationResult:
 
     @property
     def message(self) -> str:
-        return f"Moved {self.items} item{'s' if self.items != 1 else ''} and {self.folders} folders."
+        items = f"{self.items} item{'s' if self.items != 1 else ''}"
+        return f"Moved {items} and {self.folders} folder{'s' if self.folders != 1 else ''}."
 
 
 @transaction.atomic
 def migrate_library(*, source, destination) -> MigrationResult:
-    """Move the source user's live items to the destination user in one transaction (AIMG migrateLibrary).
+    """Move the source user's live items and live folders to the destination user in one transaction
+    (AIMG migrateLibrary). Items keep their folders and tags.
 
-    The source may be disabled; the destination may not. Deleted items stay with the source.
-    Folders belong to the folders app, which does not exist yet: only items move, and the answer
-    says that no folder was moved.
+    The source may be disabled; the destination may not. Deleted items and deleted folders stay with
+    the source.
     """
     from apps.accounts.models import User
+    from apps.folders import services as folders
+    from apps.tags import services as tags
 
     if source.pk == destination.pk:
         raise InvalidInput(
@@ -380,5 +410,11 @@ def migrate_library(*, source, destination) -> MigrationResult:
     target = locked.get(destination.pk)
     if target is None or not target.is_active or target.is_deleted:
         raise Conflict("The destination user is disabled; a library can only move to an active user.")
-    moved = Item.objects.filter(owner_id=source.pk).update(owner_id=destination.pk, updated_at=timezone.now())
-    return MigrationResult(items=moved)
+    moved_folders = folders.migrate_folders(source=source, destination=destination)
+    items = Item.objects.select_for_update(of=("self",)).filter(owner_id=source.pk)
+    rows = list(items.order_by("pk").values_list("pk", "tags"))
+    moved = Item.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+        owner_id=destination.pk, updated_at=timezone.now()
+    )
+    tags.transfer(rows=[(source.pk, names) for _, names in rows if names], destination_owner_id=target.pk)
+    return MigrationResult(items=moved, folders=moved_folders)

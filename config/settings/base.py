@@ -47,6 +47,11 @@ INSTALLED_APPS = [
     "apps.styles",
     "apps.billing",
     "apps.items",
+    "apps.folders",
+    "apps.tags",
+    "apps.reports",
+    "apps.subjects",
+    "apps.text2image",
 ]
 
 MIDDLEWARE = [
@@ -297,6 +302,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.purge_stale_uploads",
         "schedule": timedelta(hours=1),
     },
+    "text2image-cleanup-ocs-tasks": {
+        "task": "apps.text2image.tasks.cleanup_ocs_tasks",
+        "schedule": timedelta(hours=1),
+    },
+    "text2image-reap-generation-jobs": {
+        "task": "apps.text2image.tasks.reap_generation_jobs",
+        "schedule": timedelta(minutes=1),
+    },
 }
 # Soft-deleted rows (and their files) are deleted for good after this many days (0: never).
 SOFT_DELETE_RETENTION_DAYS = env.int("SOFT_DELETE_RETENTION_DAYS", default=30)
@@ -355,6 +368,31 @@ FILE_SERVER_CACHE_MAX_AGE = env.int("FILE_SERVER_CACHE_MAX_AGE", default=86400)
 # --- LoRA files of the Sartiq catalogue (apps.core.sartiq.lora) ---------------------------------
 # The largest LoRA file an upload may carry (.safetensors, .ckpt, .pt, .pth, .bin); larger: 413.
 LORA_MAX_BYTES = env.int("LORA_MAX_BYTES", default=100 * 1024 * 1024)
+
+# --- Generation engine (apps.text2image) -----------------------------------------------------------
+# The models generateImage and generateVideo use when the request names none.
+GENERATION_DEFAULT_IMAGE_MODEL = env.str("GENERATION_DEFAULT_IMAGE_MODEL", default="f222")
+GENERATION_DEFAULT_VIDEO_MODEL = env.str("GENERATION_DEFAULT_VIDEO_MODEL", default="model3")
+# Longest a run may take (seconds) unless its model sets its own limit; the reaper fails it after that.
+GENERATION_JOB_TIMEOUT = env.int("GENERATION_JOB_TIMEOUT", default=600)
+# A running job's lease (seconds), renewed while it runs: a worker that dies lets it expire, and the
+# job runs again (at most GENERATION_JOB_MAX_ATTEMPTS times in all).
+GENERATION_JOB_LEASE_SECONDS = env.int("GENERATION_JOB_LEASE_SECONDS", default=60)
+GENERATION_JOB_MAX_ATTEMPTS = env.int("GENERATION_JOB_MAX_ATTEMPTS", default=3)
+# A queued job that no worker took within this many seconds fails (the reaper).
+GENERATION_QUEUED_TIMEOUT = env.int("GENERATION_QUEUED_TIMEOUT", default=6 * 3600)
+# Users of at least this PRO tier go to the models' -p1- priority queues.
+GENERATION_PRIORITY_MIN_TIER = env.int("GENERATION_PRIORITY_MIN_TIER", default=1)
+# generateImage/generateVideo run a job during the request when its provider expects to finish within
+# this many seconds and nobody is ahead in its queue (0: always through a worker).
+GENERATION_INLINE_BUDGET = env.float("GENERATION_INLINE_BUDGET", default=0.0)
+GENERATION_MAX_BATCH_SIZE = env.int("GENERATION_MAX_BATCH_SIZE", default=8)
+# A worker that consumes the default queue also takes every enabled model's queues when it starts.
+GENERATION_WORKER_AUTO_QUEUES = env.bool("GENERATION_WORKER_AUTO_QUEUES", default=True)
+
+# --- API2 workflows (apps.text2image) ---------------------------------------------------------------
+# The API2 environment this installation is: a2stage or a2prod. Only templates deployed to it are offered.
+API2_DEPLOYMENT = env.str("API2_DEPLOYMENT", default="a2prod")
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -446,3 +484,35 @@ ADMIN_SITE_HEADER = "Atelier back office"
 # How many of their newest items free-tier users see in their library (getMyCreations answers
 # proLimitHit when it trims the list); 0: no limit.
 FREE_TIER_LIBRARY_LIMIT = env.int("FREE_TIER_LIBRARY_LIMIT", default=0)
+
+# --- Nextcloud OCS text2image / textprocessing (/ocs/v2.php/, /ocs/v1.php/) -----------------------
+# The catalogue model (AIMG modelID) OCS text2image generates with; empty: the default image model.
+OCS_TEXT2IMAGE_MODEL = env.str("OCS_TEXT2IMAGE_MODEL", default="")
+# numberOfImages defaults to 8, as in Nextcloud; a larger request is capped to this many images.
+OCS_TEXT2IMAGE_MAX_IMAGES = env.int("OCS_TEXT2IMAGE_MAX_IMAGES", default=8)
+# The longest input (characters) a task accepts; longer: 400.
+OCS_MAX_INPUT_CHARS = env.int("OCS_MAX_INPUT_CHARS", default=64_000)
+# A task runs during the request when its provider expects to finish within OCS_INLINE_SHARE of the
+# request budget (the web server's timeout, seconds); otherwise a Celery worker runs it.
+OCS_REQUEST_BUDGET_SECONDS = env.float("OCS_REQUEST_BUDGET_SECONDS", default=30.0)
+OCS_INLINE_SHARE = env.float("OCS_INLINE_SHARE", default=0.8)
+# schedule: at most this many per period per signed-in user, and per IP for anonymous callers.
+OCS_SCHEDULE_USER_LIMIT = env.int("OCS_SCHEDULE_USER_LIMIT", default=20)
+OCS_SCHEDULE_ANONYMOUS_LIMIT = env.int("OCS_SCHEDULE_ANONYMOUS_LIMIT", default=5)
+OCS_SCHEDULE_PERIOD_SECONDS = env.int("OCS_SCHEDULE_PERIOD_SECONDS", default=120)
+# Anti-enumeration: an IP whose task lookups answered 404 this many times within the period gets
+# 429 on task lookups until the period has passed.
+OCS_NOT_FOUND_LIMIT = env.int("OCS_NOT_FOUND_LIMIT", default=20)
+OCS_NOT_FOUND_PERIOD_SECONDS = env.int("OCS_NOT_FOUND_PERIOD_SECONDS", default=600)
+# Tasks are deleted (with their images) this many days after their last update, as in Nextcloud.
+OCS_TASK_RETENTION_DAYS = env.int("OCS_TASK_RETENTION_DAYS", default=7)
+# Textprocessing through an OpenAI-compatible chat-completions server; empty base URL: none, and
+# then only the built-in provider (Summary, Headline, Topics; no free prompts) serves.
+OCS_TEXT_OPENAI_BASE_URL = env.str("OCS_TEXT_OPENAI_BASE_URL", default="")
+OCS_TEXT_OPENAI_MODEL = env.str("OCS_TEXT_OPENAI_MODEL", default="gpt-4o-mini")
+OCS_TEXT_OPENAI_API_KEY = env.str("OCS_TEXT_OPENAI_API_KEY", default="")
+OCS_TEXT_OPENAI_TIMEOUT = env.float("OCS_TEXT_OPENAI_TIMEOUT", default=120.0)
+OCS_TEXT_OPENAI_EXPECTED_SECONDS = env.float("OCS_TEXT_OPENAI_EXPECTED_SECONDS", default=30.0)
+# The built-in provider (keyword statistics, no model) and the language of its stop-word lists.
+OCS_TEXT_EMBEDDED_ENABLED = env.bool("OCS_TEXT_EMBEDDED_ENABLED", default=True)
+OCS_TEXT_LANGUAGE = env.str("OCS_TEXT_LANGUAGE", default="en")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.accounts import services as accounts
 from apps.core.domains import default_domain
 from apps.core.models import FileObject
+from apps.folders.models import Folder
 from apps.items.models import Item
 from tests.factories import StaffFactory
 
@@ -60,6 +61,10 @@ def make_item(owner=None, *, at=None, **fields) -> Item:
     fields.setdefault("reference_at", at)
     fields.setdefault("prompt", "a lighthouse at dusk")
     return Item.objects.create(owner=owner, **fields)
+
+
+def make_folder(owner, *, public: bool = False, name: str = "Folder") -> Folder:
+    return Folder.objects.create(owner=owner, is_public=public, name=name)
 
 
 def millis(value: datetime) -> int:

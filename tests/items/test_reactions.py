@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from apps.items.models import Item, Reaction
 from tests.factories import UserFactory
 
-from .support import NOT_SIGNED_IN, as_session, as_user, make_item, ok, session_for
+from .support import NOT_SIGNED_IN, as_session, as_user, make_folder, make_item, ok, session_for
 
 pytestmark = pytest.mark.django_db
 NOT_FOUND = "No item with this id exists, or you may not see it."
@@ -64,10 +64,9 @@ def test_like_then_dislike_then_undislike(client, owner):
     assert not Reaction.objects.filter(item=item).exists()
 
 
-def test_reactions_belong_to_the_requester(client, owner, monkeypatch):
-    folder = uuid.uuid4()
-    item = make_item(owner, is_public=True, public_approval_status="approved", folder_id=folder)
-    monkeypatch.setattr("apps.items.selectors.public_folder_ids", lambda: frozenset({folder}))
+def test_reactions_belong_to_the_requester(client, owner):
+    folder = make_folder(owner, public=True)
+    item = make_item(owner, is_public=True, public_approval_status="approved", folder=folder)
     fan = UserFactory()
     post(client, "/likeItems", [item.pk], as_user(fan))
     payload = client.get("/getItem", {"imageID": str(item.pk)}, **as_user(owner)).json()["payload"]
@@ -151,11 +150,10 @@ def post_image(path, item, header):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_hundred_concurrent_likes_count_exactly(monkeypatch):
+def test_a_hundred_concurrent_likes_count_exactly():
     owner = UserFactory()
-    folder = uuid.uuid4()
-    item = make_item(owner, is_public=True, public_approval_status="approved", folder_id=folder)
-    monkeypatch.setattr("apps.items.selectors.public_folder_ids", lambda: frozenset({folder}))
+    folder = make_folder(owner, public=True)
+    item = make_item(owner, is_public=True, public_approval_status="approved", folder=folder)
     fans = [UserFactory() for _ in range(100)]
     headers = [as_user(fan) for fan in fans]
     barrier = threading.Barrier(len(fans), timeout=120)

@@ -25,6 +25,7 @@ from .support import (
     as_user,
     file_object,
     iso,
+    make_folder,
     make_item,
     millis,
     ok,
@@ -122,7 +123,7 @@ def test_admins_see_any_item_with_its_approval_state(client, owner):
 
 
 def test_approved_public_items_outside_a_public_folder_stay_private(client, owner, stranger):
-    item = make_item(owner, is_public=True, public_approval_status="approved", folder_id=uuid.uuid4())
+    item = make_item(owner, is_public=True, public_approval_status="approved", folder=make_folder(owner))
     assert item.is_publicly_visible is False
     assert client.get("/getItem", {"imageID": str(item.pk)}, **as_user(stranger)).status_code == 404
     payload = client.get("/getItem", {"imageID": str(item.pk)}, **as_user(owner)).json()["payload"]
@@ -254,9 +255,9 @@ def test_my_creations_list_own_items_newest_first_with_metadata(client, owner, s
 
 
 def test_my_creations_filters_and_total_count_ignores_them(client, owner):
-    folder = uuid.uuid4()
+    folder = make_folder(owner)
     make_item(owner, media_kind="video", model_media_type="Video")
-    make_item(owner, folder_id=folder)
+    make_item(owner, folder=folder)
     make_item(owner, public_approval_status="approved", is_public=True)
     make_item(owner, public_approval_status="pending")
     make_item(owner).delete()
@@ -272,7 +273,8 @@ def test_my_creations_filters_and_total_count_ignores_them(client, owner):
     assert ids_and_total(isPublic="false") == (3, 4)
     assert ids_and_total(publicApprovalStatus="pending") == (1, 4)
     assert ids_and_total(folderID="root") == (3, 3)
-    assert ids_and_total(folderID=str(folder)) == (1, 1)
+    assert ids_and_total(folderID=str(folder.pk)) == (1, 1)
+    assert ids_and_total(folderID=f"p-{folder.pk}") == (0, 0)  # the id names a private folder
     assert ids_and_total(folderID="root", mtype="image") == (2, 3)
 
 
@@ -404,8 +406,8 @@ def test_lists_run_a_constant_number_of_queries(client, owner, settings, path, q
 # --- getPublicCreations, getLatestItems, getSampleItems -------------------------------------------------
 
 
-def test_nothing_is_publicly_visible_before_public_folders_exist(client, owner, stranger):
-    make_item(owner, is_public=True, public_approval_status="approved", folder_id=uuid.uuid4())
+def test_nothing_is_publicly_visible_outside_public_folders(client, owner, stranger):
+    make_item(owner, is_public=True, public_approval_status="approved", folder=make_folder(owner))
     make_item(owner, is_public=True, public_approval_status="approved")
     headers = as_user(stranger)
 
@@ -420,22 +422,22 @@ def test_nothing_is_publicly_visible_before_public_folders_exist(client, owner, 
     assert client.get("/getSampleItems", **headers).json() == ok([])
 
 
-def test_public_items_in_a_public_folder_are_listed(client, owner, stranger, monkeypatch):
-    folder = uuid.uuid4()
+def test_public_items_in_a_public_folder_are_listed(client, owner, stranger):
+    folder = make_folder(owner, public=True)
     now = timezone.now()
-    shown = make_item(owner, at=now, is_public=True, public_approval_status="approved", folder_id=folder)
+    shown = make_item(owner, at=now, is_public=True, public_approval_status="approved", folder=folder)
     video = make_item(
         owner,
         at=now - timedelta(seconds=1),
         is_public=True,
         public_approval_status="approved",
-        folder_id=folder,
+        folder=folder,
         media_kind="video",
     )
-    make_item(owner, public_approval_status="approved", folder_id=folder)  # not made public by its owner
+    make_item(owner, public_approval_status="approved", folder=folder)  # not made public by its owner
     other_site = UserFactory(domain=DomainFactory())
-    make_item(other_site, is_public=True, public_approval_status="approved", folder_id=folder)
-    monkeypatch.setattr("apps.items.selectors.public_folder_ids", lambda: frozenset({folder}))
+    elsewhere = make_folder(other_site, public=True)
+    make_item(other_site, is_public=True, public_approval_status="approved", folder=elsewhere)
     headers = as_user(stranger)
 
     body = client.get("/getPublicCreations", **headers).json()
@@ -443,7 +445,8 @@ def test_public_items_in_a_public_folder_are_listed(client, owner, stranger, mon
     assert body["metadata"]["totalCount"] == 2
     assert body["payload"][0]["isPubliclyVisible"] is True
     assert "publicApprovalStatus" not in body["payload"][0]
-    images = client.get("/getPublicCreations", {"mtype": "image", "folderID": str(folder)}, **headers).json()
+    assert body["payload"][0]["folderID"] == f"p-{folder.pk}"
+    images = client.get("/getPublicCreations", {"mtype": "image", "folderID": f"p-{folder.pk}"}, **headers).json()
     assert ([i["id"] for i in images["payload"]], images["metadata"]["totalCount"]) == ([str(shown.pk)], 2)
     stranger_view = client.get("/getItem", {"imageID": str(shown.pk)}, **headers)
     assert stranger_view.status_code == 200
@@ -460,6 +463,7 @@ def test_public_items_in_a_public_folder_are_listed(client, owner, stranger, mon
     [
         ("/getPublicCreations", {"userID": "x"}),
         ("/getPublicCreations", {"folderID": "root"}),
+        ("/getPublicCreations", {"folderID": str(uuid.uuid4())}),  # a private folder id
         ("/getPublicCreations", {"mtype": "png"}),
         ("/getSampleItems", {"limit": "many"}),
         ("/getSampleItems", {"limit": 5000}),
@@ -532,11 +536,13 @@ def test_get_items_permission_matrix(client, who, status):
 
 def test_profile_item_counts(owner):
     make_item(owner)
-    make_item(owner, folder_id=uuid.uuid4())
-    make_item(owner, is_public=True, public_approval_status="approved")
+    make_item(owner, folder=make_folder(owner))
+    make_item(owner, is_public=True, public_approval_status="approved")  # public, but at the root
+    make_item(owner, is_public=True, public_approval_status="approved", folder=make_folder(owner, public=True))
     make_item(owner).delete()
     counts = item_counts(owner)
-    assert (counts.item_count, counts.root_folder_item_count, counts.public_item_count) == (3, 2, 1)
+    # publicItemCount: the items in the user's public folders.
+    assert (counts.item_count, counts.root_folder_item_count, counts.public_item_count) == (4, 2, 1)
 
 
 def test_guest_items_move_to_the_user_who_signs_in(owner):

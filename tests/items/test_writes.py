@@ -22,6 +22,7 @@ from tests.items.support import (
     as_admin_key,
     as_session,
     as_user,
+    make_folder,
     make_item,
     ok,
     session_for,
@@ -70,7 +71,7 @@ def error_of(response) -> str:
 
 
 def test_delete_items_deletes_own_items_and_answers_per_id(client, owner):
-    item = make_item(owner, folder_id=uuid.uuid4(), folder_added_at=timezone.now(), tags=["sea", "dusk"])
+    item = make_item(owner, folder=make_folder(owner), folder_added_at=timezone.now(), tags=["sea", "dusk"])
     protected = make_item(owner, is_protected=True)
     foreign = make_item(UserFactory())
     unknown = uuid.uuid4()
@@ -236,15 +237,15 @@ def test_delete_items_with_post_is_405(client, owner):
 
 
 def test_restore_items_follows_the_five_rules(client, owner, admin):
-    folder = uuid.uuid4()
+    folder = make_folder(owner)
     created = timezone.now() - timedelta(days=30)
-    item = make_item(owner, at=created, folder_id=folder, folder_added_at=created, tags=["a"])
+    item = make_item(owner, at=created, folder=folder, folder_added_at=created, tags=["a"])
     Item.objects.filter(pk=item.pk).update(is_public=True, public_approval_status="approved")
     pending = make_item(owner, public_approval_status="pending")
     live = make_item(owner)
     delete(client, as_user(owner), imageIDs=f"{item.pk},{pending.pk}")
     # Put back what the deletion cleared, to see the restore clear it on its own.
-    Item.all_objects.filter(pk=item.pk).update(folder_id=folder, folder_added_at=created, tags=["a"])
+    Item.all_objects.filter(pk=item.pk).update(folder=folder, folder_added_at=created, tags=["a"])
     before = timezone.now()
 
     response = client.post(
@@ -363,12 +364,14 @@ def test_set_protected_bad_input_is_400(client, admin, body):
 # --- migrateLibrary -------------------------------------------------------------------------------
 
 
-def test_migrate_library_moves_live_items_only(client, owner, admin):
-    """Partial: the folders app does not exist yet, so only items move (the message counts 0 folders)."""
+def test_migrate_library_moves_live_items_and_folders_only(client, owner, admin):
     destination = UserFactory()
-    live = [make_item(owner), make_item(owner, is_protected=True)]
+    folder = make_folder(owner, public=True)
+    live = [make_item(owner, folder=folder), make_item(owner, is_protected=True)]
     gone = make_item(owner)
     Item.objects.filter(pk=gone.pk).delete()
+    deleted_folder = make_folder(owner)
+    deleted_folder.delete()
     bystander = make_item(UserFactory())
 
     response = client.post(
@@ -379,8 +382,12 @@ def test_migrate_library_moves_live_items_only(client, owner, admin):
     )
 
     assert response.status_code == 200
-    assert response.json() == ok({"success": True, "message": "Moved 2 items and 0 folders."})
+    assert response.json() == ok({"success": True, "message": "Moved 2 items and 1 folder."})
     assert all(fresh(item).owner_id == destination.pk for item in live)
+    assert fresh(live[0]).folder_id == folder.pk  # items keep their folder, which moved with them
+    folder.refresh_from_db()
+    deleted_folder.refresh_from_db()
+    assert (folder.owner_id, deleted_folder.owner_id) == (destination.pk, owner.pk)
     assert fresh(gone).owner_id == owner.pk
     assert fresh(bystander).owner_id != destination.pk
 

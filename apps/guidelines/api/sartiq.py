@@ -1,4 +1,5 @@
-"""Sartiq endpoints of the guidelines app: shot types, background presets, resolution presets."""
+"""Sartiq endpoints of the guidelines app: shot types, background presets, resolution presets and
+shooting guidelines."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -6,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.dialects.base import parse_query
+from apps.core.dialects.parsers import LimitedJSONParser
 from apps.core.sartiq.viewsets import (
     ORGANIZATION_PARAMETER,
     OWNER_PARAMETER,
@@ -18,7 +20,13 @@ from apps.core.sartiq.viewsets import (
 
 from .. import selectors, services
 from ..filters import ShotTypeFilter
-from ..models import BackgroundPreset, Framing, ResolutionPreset, ShotType, ViewAngle
+from ..models import BackgroundPreset, Framing, ResolutionPreset, ShootingGuidelines, ShotType, ViewAngle
+from .guideline_serializers import (
+    ShootingGuidelinesCreateSerializer,
+    ShootingGuidelinesListPublicSerializer,
+    ShootingGuidelinesPublicSerializer,
+    ShootingGuidelinesUpdateSerializer,
+)
 from .serializers import (
     BackgroundPresetCreateSerializer,
     BackgroundPresetPublicSerializer,
@@ -229,3 +237,100 @@ class ResolutionPresetViewSet(SartiqResourceViewSet):
 
     def restore_resource(self, *, user, resource):
         return services.restore_resolution_preset(preset=resource)
+
+
+# --- shooting guidelines -------------------------------------------------------------------------
+
+GUIDELINES_TAGS = ["guidelines"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="read_guidelines_list",
+        summary="Read Guidelines List",
+        description=(
+            "Regular users see their personal guidelines, or with organization_id that organization's; "
+            "superusers see every guideline, or one owner's with owner_id."
+        ),
+        parameters=[ORGANIZATION_PARAMETER, OWNER_PARAMETER, *PAGE_PARAMETERS],
+        responses={200: ShootingGuidelinesListPublicSerializer},
+        tags=GUIDELINES_TAGS,
+    ),
+    create=extend_schema(
+        operation_id="create_guidelines",
+        summary="Create Guidelines",
+        description=(
+            "Every referenced shot type, subject, preset, pose preset and set design must exist and be "
+            "usable by the caller in the guidelines' organization (422 naming the field otherwise)."
+        ),
+        parameters=[ORGANIZATION_PARAMETER],
+        request=ShootingGuidelinesCreateSerializer,
+        responses={200: ShootingGuidelinesPublicSerializer},
+        tags=GUIDELINES_TAGS,
+    ),
+    retrieve=extend_schema(
+        operation_id="read_guidelines",
+        summary="Read Guidelines",
+        parameters=[ORGANIZATION_PARAMETER],
+        responses={200: ShootingGuidelinesPublicSerializer},
+        tags=GUIDELINES_TAGS,
+    ),
+    update=extend_schema(
+        operation_id="update_guidelines",
+        summary="Update Guidelines",
+        description="Every field is optional (PUT and PATCH are both partial updates).",
+        parameters=[ORGANIZATION_PARAMETER],
+        request=ShootingGuidelinesUpdateSerializer,
+        responses={200: ShootingGuidelinesPublicSerializer},
+        tags=GUIDELINES_TAGS,
+    ),
+    partial_update=extend_schema(
+        operation_id="patch_guidelines",
+        summary="Update Guidelines (PATCH)",
+        parameters=[ORGANIZATION_PARAMETER],
+        request=ShootingGuidelinesUpdateSerializer,
+        responses={200: ShootingGuidelinesPublicSerializer},
+        tags=GUIDELINES_TAGS,
+    ),
+    destroy=extend_schema(
+        operation_id="delete_guidelines",
+        summary="Delete Guidelines",
+        description="Soft delete: an administrator can restore them until they are purged.",
+        parameters=[ORGANIZATION_PARAMETER],
+        responses={200: MessageSerializer},
+        tags=GUIDELINES_TAGS,
+    ),
+    restore=extend_schema(
+        operation_id="restore_guidelines",
+        summary="Restore Guidelines",
+        description="Restore soft-deleted shooting guidelines (admin only).",
+        request=None,
+        responses={200: ShootingGuidelinesPublicSerializer},
+        tags=GUIDELINES_TAGS,
+    ),
+)
+class ShootingGuidelinesViewSet(SartiqResourceViewSet):
+    queryset = ShootingGuidelines.objects.all()
+    serializer_class = ShootingGuidelinesPublicSerializer
+    create_serializer_class = ShootingGuidelinesCreateSerializer
+    update_serializer_class = ShootingGuidelinesUpdateSerializer
+    resource_label = "Shooting guidelines"
+    parser_classes = (LimitedJSONParser,)  # bodies are JSON, as the spec documents them
+
+    def get_queryset(self):
+        return selectors.shooting_guidelines()
+
+    def create_resource(self, *, user, owner, organization, data):
+        guideline = services.create_guidelines(user=user, owner=owner, organization=organization, data=data)
+        return selectors.live_guideline(guideline.pk)
+
+    def update_resource(self, *, user, resource, data, ownership):
+        guideline = services.update_guidelines(user=user, guideline=resource, data=data, ownership=ownership)
+        return selectors.live_guideline(guideline.pk)
+
+    def delete_resource(self, *, user, resource):
+        services.delete_guidelines(guideline=resource)
+
+    def restore_resource(self, *, user, resource):
+        services.restore_guidelines(guideline=resource)
+        return selectors.live_guideline(resource.pk)

@@ -76,24 +76,27 @@ class OptionalBooleanField(serializers.BooleanField):
 
 
 class FolderField(serializers.CharField):
-    """A folder UUID, or ``root`` (the items outside any folder)."""
+    """A folder id — ``p-<uuid>`` for a public folder, a bare UUID for a private one — or ``root``
+    (the items outside any folder). ``public`` True takes public folder ids only."""
 
-    default_error_messages = {"invalid": "Must be a valid UUID or 'root'."}
+    default_error_messages = {"invalid": "Must be a folder id ('p-' and a UUID for a public folder) or 'root'."}
 
-    def __init__(self, *, allow_root: bool = True, **kwargs):
+    def __init__(self, *, allow_root: bool = True, public: bool | None = None, **kwargs):
         self.allow_root = allow_root
+        self.public = public
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
+        from apps.core.errors import InvalidInput
+        from apps.folders.selectors import parse_folder_id
+
         value = super().to_internal_value(data).strip()
         if self.allow_root and value == ROOT:
             return ROOT
         try:
-            return serializers.UUIDField().to_internal_value(value)
-        except serializers.ValidationError:
-            if self.allow_root:
-                self.fail("invalid")
-            raise
+            return parse_folder_id(value, public=self.public, field=self.field_name or "folderID")
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.errors.get((self.field_name or "folderID",), exc.message)) from None
 
 
 class ImageIdQuery(serializers.Serializer):
@@ -116,7 +119,7 @@ class AdminItemsQuery(MyCreationsQuery):
 
 class PublicCreationsQuery(MtypeQuery):
     userID = serializers.UUIDField(required=False)  # noqa: N815
-    folderID = FolderField(required=False, allow_root=False)  # noqa: N815
+    folderID = FolderField(required=False, allow_root=False, public=True)  # noqa: N815
 
 
 class BatchQuery(serializers.Serializer):
@@ -145,11 +148,12 @@ def _filter_library(items, data: dict):
 
 
 def _in_folder(items, folder):
+    """The items in ``folder`` (a parsed folder id of either kind), at the root, or all (None)."""
     if folder is None:
         return items
     if folder == ROOT:
-        return items.filter(folder_id__isnull=True)
-    return items.filter(folder_id=folder)
+        return items.filter(folder__isnull=True)
+    return items.filter(folder_id=folder.pk, folder__is_public=folder.is_public)
 
 
 # --- schema helpers ----------------------------------------------------------------------------------
@@ -235,7 +239,7 @@ class ItemReadViewSet(AimgViewSet):
         tags=TAGS,
         parameters=[
             MTYPE_PARAMETER,
-            _q("folderID", str, "A folder id, or root for the items outside any folder."),
+            _q("folderID", str, "A folder id ('p-<uuid>' for a public one), or root for the items outside any folder."),
             _q("isPublic", bool, "Only items with this public flag."),
             APPROVAL_PARAMETER,
             *PAGINATION_PARAMETERS,
@@ -257,7 +261,7 @@ class ItemReadViewSet(AimgViewSet):
         parameters=[
             _q("userID", OpenApiTypes.UUID, "Only items of this user."),
             MTYPE_PARAMETER,
-            _q("folderID", OpenApiTypes.UUID, "Only items of this public folder."),
+            _q("folderID", str, "Only items of this public folder ('p-' and a UUID)."),
             *PAGINATION_PARAMETERS,
         ],
         responses={200: _OBJECT},
@@ -268,7 +272,7 @@ class ItemReadViewSet(AimgViewSet):
         if data.get("userID"):
             items = items.filter(owner_id=data["userID"])
         if data.get("folderID"):
-            items = items.filter(folder_id=data["folderID"])
+            items = _in_folder(items, data["folderID"])
         extra = {"totalCount": items.count()}  # mtype aside, as the spec says
         return self._paginate(_filter_library(items, {"mtype": data.get("mtype")}), extra=extra)
 
@@ -318,7 +322,7 @@ class AdminItemsViewSet(ItemReadViewSet):
         parameters=[
             _q("userID", OpenApiTypes.UUID, "Only items of this user."),
             MTYPE_PARAMETER,
-            _q("folderID", str, "A folder id, or root for the items outside any folder."),
+            _q("folderID", str, "A folder id ('p-<uuid>' for a public one), or root for the items outside any folder."),
             _q("isPublic", bool, "Only items with this public flag."),
             APPROVAL_PARAMETER,
             *PAGINATION_PARAMETERS,

@@ -50,7 +50,8 @@ class ViewerContext:
         self._admin = None
         self.loaded = {item.pk for item in items}
         self.reactions = selectors.reactions_of(viewer, self.loaded) if items else {}
-        self.public_folders = selectors.public_folder_ids()
+        # {folder_id: is_public} of the folders holding the loaded items (one query, none without folders).
+        self.folder_kinds = selectors.folder_kinds({item.folder_id for item in items})
 
     @property
     def admin(self) -> bool:
@@ -58,6 +59,18 @@ class ViewerContext:
         if self._admin is None:
             self._admin = selectors.is_items_admin(self.viewer)
         return self._admin
+
+    def folder_is_public(self, item: Item) -> bool:
+        """Whether the folder holding ``item`` is public (False at the root)."""
+        if item.folder_id is None:
+            return False
+        if item.folder_id not in self.folder_kinds:
+            self.folder_kinds.update(selectors.folder_kinds([item.folder_id]))
+        return bool(self.folder_kinds.get(item.folder_id, False))
+
+    def folder_wire_id(self, item: Item) -> str:
+        """The item's ``folderID`` as the API writes it (``p-<uuid>`` for a public folder)."""
+        return selectors.folder_wire_id(item.folder_id, is_public=self.folder_is_public(item))
 
     def reaction(self, item: Item) -> str | None:
         if item.pk not in self.loaded and self.signed_in:
@@ -70,8 +83,7 @@ def _publicly_visible(item: Item, context: ViewerContext) -> bool:
     return bool(
         item.is_public
         and item.public_approval_status == Item.ApprovalStatus.APPROVED
-        and item.folder_id is not None
-        and item.folder_id in context.public_folders
+        and context.folder_is_public(item)
     )
 
 
@@ -101,7 +113,7 @@ def _viewer_fields(item: Item, context: ViewerContext, data: dict) -> None:
     if selectors.is_owner(item, context.viewer, session=context.session) or context.admin:
         data["publicApprovalStatus"] = item.public_approval_status
     if item.folder_id:
-        data["folderID"] = str(item.folder_id)
+        data["folderID"] = context.folder_wire_id(item)
 
 
 def _context(viewer, request, context) -> ViewerContext:

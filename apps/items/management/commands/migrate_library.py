@@ -8,8 +8,8 @@ from ._common import find_user
 
 class Command(BaseCommand):
     help = (
-        "Move a user's live items to another, active user in one transaction (migrateLibrary). "
-        "Folders are not moved yet: the folders app does not exist."
+        "Move a user's live items and folders to another, active user in one transaction (migrateLibrary). "
+        "Deleted items and folders stay with the source."
     )
 
     def add_arguments(self, parser):

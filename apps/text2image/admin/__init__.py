@@ -1,0 +1,3 @@
+"""Back office of the generation engine, one module per area."""
+
+from . import engine, ocs, workflows  # noqa: F401

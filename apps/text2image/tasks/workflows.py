@@ -1,0 +1,3 @@
+"""Celery tasks: workflows."""
+
+__all__: list[str] = []
