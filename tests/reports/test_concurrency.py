@@ -14,7 +14,7 @@ from tests.factories import UserFactory
 
 from .support import file_report, make_item, reported_item, staff_with_role, viewer
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TIMEOUT = 30
 
 
