@@ -224,6 +224,12 @@ def test_without_the_ocs_header_and_without_a_bearer_token_is_a_412(client, user
     assert xml_document(v1)[0] == v1_meta(412, CSRF_MESSAGE)
 
 
+def test_a_method_the_view_does_not_have_is_a_405_before_the_csrf_check(client):
+    response = client.put(f"{V2}echo")  # neither the OCS header nor a bearer token
+    assert response.status_code == 405
+    assert xml_document(response)[0] == v2_meta(405, 'Method "PUT" not allowed.')
+
+
 # --- error statuses, v1 and v2 -------------------------------------------------------------------
 
 # probe, method, message, (v1 HTTP, v1 statuscode), (v2 HTTP, v2 statuscode)

@@ -157,9 +157,15 @@ class OcsMixin(DialectMixin):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if not hasattr(self, request.method.lower()):
+            return  # a method the view does not have: the 405 comes first, as in Nextcloud
         carries_bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
         if request.headers.get("OCS-APIRequest", "").lower() != "true" and not carries_bearer:
-            raise PreconditionFailed("CSRF check failed: send the header 'OCS-APIRequest: true'.")
+            raise self.csrf_failure()
+
+    def csrf_failure(self) -> Exception:
+        """The refusal of a request without ``OCS-APIRequest: true`` and without a bearer token."""
+        return PreconditionFailed("CSRF check failed: send the header 'OCS-APIRequest: true'.")
 
 
 class OcsView(OcsMixin, APIView):

@@ -36,7 +36,7 @@ from apps.core.dialects.auth import (
     DomainBasicAuthentication,
     plausible_secret,
 )
-from apps.core.dialects.ocs import OcsDialect, OcsMixin, OcsView, api_version, envelope
+from apps.core.dialects.ocs import OcsDialect, OcsView, api_version, envelope
 from apps.core.dialects.permissions import IsSignedIn
 from apps.core.errors import InvalidInput, NotFound, PreconditionFailed, RateLimited
 from apps.core.ratelimit import client_ip
@@ -116,12 +116,9 @@ class OcsTaskView(OcsView):
             return [IsSignedIn()]
         return [permission() for permission in self.permission_classes]
 
-    def initial(self, request, *args, **kwargs):
-        # The kernel's OCS check, answered as Nextcloud answers it (CsrfCheckFailed).
-        super(OcsMixin, self).initial(request, *args, **kwargs)
-        carries_bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
-        if request.headers.get("OCS-APIRequest", "").lower() != "true" and not carries_bearer:
-            raise CsrfCheckFailed()
+    def csrf_failure(self) -> Exception:
+        # The kernel's OCS check, answered as Nextcloud answers it.
+        return CsrfCheckFailed()
 
     # --- helpers -------------------------------------------------------------------------------
 

@@ -77,6 +77,13 @@ def test_without_the_ocs_header_or_a_bearer_token_every_endpoint_is_412_csrf_che
     assert not TextProcessingTask.objects.exists()
 
 
+def test_a_method_an_endpoint_does_not_have_is_405_even_without_the_header(client, user):
+    response = client.generic("TRACE", url(2, "textprocessing/tasktypes?format=json"), **basic_for(user))
+    assert response.status_code == 405
+    assert ocs_json(response)["data"] == {"message": 'Method "TRACE" not allowed.'}
+    assert client.put(url(2, "text2image/schedule?format=json"), **OCS_HEADER).status_code == 405
+
+
 @pytest.mark.parametrize("version", [1, 2])
 def test_a_bearer_token_needs_no_ocs_header(client, user, version):
     response = schedule_text(client, bearer_for(user), headers={}, version=version)
