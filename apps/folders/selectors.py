@@ -183,10 +183,6 @@ def listed_public_folders(viewer, *, domain) -> QuerySet[Folder]:
     return Folder.objects.filter(is_public=True, owner__domain=domain).filter(visible)
 
 
-def visible_public_folder(viewer, *, domain, ref: FolderRef) -> Folder | None:
-    return listed_public_folders(viewer, domain=domain).filter(pk=ref.pk).first()
-
-
 @dataclass
 class FolderPreview:
     """What a page of folders shows besides its columns: sample items and thumbnails, per folder."""
