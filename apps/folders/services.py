@@ -104,9 +104,13 @@ def lock_folders_of_items(item_ids) -> dict:
     """Lock the folders that hold these items, before the items themselves are locked.
 
     For the items app, which deletes items: it must lock folders first, like every folder use case.
+    Every folder of the items' owners is locked, not only those the items are in when this reads
+    them: an item moved meanwhile would lead to a folder locked late, out of order, and a deadlock
+    with a move that holds it. An item only ever sits in a folder of its owner, and owners do not
+    change, so this set is complete however the items move.
     """
-    current = _items().all_objects.filter(pk__in=list(item_ids), folder__isnull=False)
-    return _lock_folders(current.values_list("folder_id", flat=True).distinct())
+    owners = _items().all_objects.filter(pk__in=list(item_ids)).values_list("owner_id", flat=True).distinct()
+    return _lock_folders(Folder.all_objects.filter(owner_id__in=list(owners)).values_list("pk", flat=True))
 
 
 def lock_folders_of(*, owner) -> dict:
