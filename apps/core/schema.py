@@ -10,6 +10,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import permissions as drf_permissions
 from rest_framework import serializers
 
+from .dialects.aimg import PAGINATION_METADATA_SCHEMA
 from .dialects.auth import ADMIN_KEY_HEADER, SESSION_HEADER
 
 SESSION_SCHEME = "sessionId"
@@ -137,19 +138,6 @@ def add_security_schemes(result, generator, request, public):
 # AIMG envelope and the OCS document around 2xx JSON bodies, and every error status a dialect's
 # kernel can answer for the operation, each with that dialect's error body.
 
-AIMG_PAGINATION_METADATA = {
-    "type": "object",
-    "properties": {
-        "paginationIndex": {"type": "string"},
-        "nextPaginationIndex": {"type": "string", "nullable": True},
-        "reversePagination": {"type": "boolean"},
-        "skipCount": {"type": "integer"},
-        "limit": {"type": "integer"},
-        "count": {"type": "integer"},
-        "totalCount": {"type": "integer"},
-        "proLimitHit": {"type": "boolean"},
-    },
-}
 WIRE_COMPONENTS = {
     "AimgError": {
         "type": "object",
@@ -273,7 +261,7 @@ def _wrap_success(dialect: str, schema: dict, components: dict) -> dict:
                 "hasError": {"type": "boolean", "enum": [False]},
                 "errorMessage": {"type": "string", "nullable": True},
                 "payload": schema,
-                "metadata": AIMG_PAGINATION_METADATA,
+                "metadata": PAGINATION_METADATA_SCHEMA,
             },
         }
     if dialect == "ocs" and "ocs" not in schema.get("properties", {}):

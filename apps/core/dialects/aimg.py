@@ -13,6 +13,20 @@ from .base import MAX_OFFSET, Dialect, DialectMixin, parse_query
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
+# The PaginationMetadata annex type, as the OpenAPI document describes it.
+PAGINATION_METADATA_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "paginationIndex": {"type": "string"},
+        "nextPaginationIndex": {"type": "string", "nullable": True},
+        "reversePagination": {"type": "boolean"},
+        "skipCount": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "count": {"type": "integer"},
+        "totalCount": {"type": "integer"},
+        "proLimitHit": {"type": "boolean"},
+    },
+}
 
 
 def body(payload=None, *, metadata: dict | None = None) -> dict:
@@ -165,19 +179,7 @@ class KeysetPagination(BasePagination):
                 "hasError": {"type": "boolean"},
                 "errorMessage": {"type": "string", "nullable": True},
                 "payload": schema,
-                "metadata": {
-                    "type": "object",
-                    "properties": {
-                        "paginationIndex": {"type": "string"},
-                        "nextPaginationIndex": {"type": "string", "nullable": True},
-                        "reversePagination": {"type": "boolean"},
-                        "skipCount": {"type": "integer"},
-                        "limit": {"type": "integer"},
-                        "count": {"type": "integer"},
-                        "totalCount": {"type": "integer"},
-                        "proLimitHit": {"type": "boolean"},
-                    },
-                },
+                "metadata": PAGINATION_METADATA_SCHEMA,
             },
         }
 

@@ -47,3 +47,20 @@ def has_perm(*perms: str) -> type[BasePermission]:
 
     HasPerm.__name__ = f"HasPerm({', '.join(perms)})"
     return HasPerm
+
+
+class HasApiSession(BasePermission):
+    """AIMG: any caller its credentials name, a guest or signed-in ``X-Session-ID`` or an
+    administration key (a guest session counts, so the schema lists no anonymous access)."""
+
+    message = NOT_SIGNED_IN
+    code = NOT_SIGNED_IN_CODE
+    requires_sign_in = True  # for the OpenAPI schema: a credential is needed
+
+    def has_permission(self, request, view):
+        return request.auth is not None or _signed_in(request)
+
+
+def api_session(request):
+    """The AIMG API session of the request (guest or signed in), or None."""
+    return getattr(request.auth, "session", None)

@@ -11,13 +11,12 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from apps.core.dialects.aimg import MAX_LIMIT, AimgViewSet
 from apps.core.dialects.base import MAX_OFFSET, parse_query
 from apps.core.dialects.parsers import LimitedJSONParser
-from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE, IsSignedIn
+from apps.core.dialects.permissions import HasApiSession, IsSignedIn
 from apps.core.errors import NotFound
 
 from .. import selectors, services
@@ -38,16 +37,6 @@ from .serializers import (
 PRIVATE_TAGS = ["Private Folder Management"]
 PUBLIC_TAGS = ["Public Folder Management"]
 COMMON_TAGS = ["Common Folder Management"]
-
-
-class HasApiSession(BasePermission):
-    """An ``X-Session-ID`` (guest or signed in) or an administration key."""
-
-    message = NOT_SIGNED_IN
-    code = NOT_SIGNED_IN_CODE
-
-    def has_permission(self, request, view):
-        return request.auth is not None
 
 
 def _body(serializer_class, request) -> dict:

@@ -10,13 +10,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.fields import empty
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from apps.core.dialects.aimg import MAX_LIMIT, AimgViewSet, KeysetPagination
 from apps.core.dialects.base import parse_query
 from apps.core.dialects.fields import StrictUUIDField
-from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE, IsSignedIn, has_perm
+from apps.core.dialects.permissions import (
+    HasApiSession,
+    IsSignedIn,
+    api_session,
+    has_perm,
+)
 from apps.core.errors import NotFound
 
 from .. import selectors, services
@@ -40,20 +44,6 @@ ROOT = "root"
 
 
 # --- permissions and helpers -------------------------------------------------------------------------
-
-
-class HasApiSession(BasePermission):
-    """An ``X-Session-ID`` (guest or signed in) or an administration key."""
-
-    message = NOT_SIGNED_IN
-    code = NOT_SIGNED_IN_CODE
-
-    def has_permission(self, request, view):
-        return request.auth is not None
-
-
-def _session(request):
-    return getattr(request.auth, "session", None)
 
 
 class ItemPagination(KeysetPagination):
@@ -202,7 +192,7 @@ class ItemReadViewSet(AimgViewSet):
         return paginator.get_paginated_response(data)
 
     def _visible(self, request):
-        return selectors.visible_items(request.user, session=_session(request))
+        return selectors.visible_items(request.user, session=api_session(request))
 
     def _item(self, request, queryset):
         image_id = parse_query(ImageIdQuery, request)["imageID"]
@@ -219,7 +209,7 @@ class ItemReadViewSet(AimgViewSet):
     @extend_schema(operation_id="getItemDetails", tags=TAGS, parameters=[IMAGE_ID_PARAMETER], responses={200: _OBJECT})
     def get_item_details(self, request):
         item = self._item(request, self._visible(request).select_related("owner"))
-        if not selectors.is_owner(item, request.user, session=_session(request)):
+        if not selectors.is_owner(item, request.user, session=api_session(request)):
             services.count_view(item=item)
             item.view_count += 1
         return Response(image_info_payload(item, viewer=request.user, request=request))
@@ -229,7 +219,7 @@ class ItemReadViewSet(AimgViewSet):
     )
     def get_last_completed_item(self, request):
         data = parse_query(MtypeQuery, request)
-        item = selectors.last_completed_item(request.user, session=_session(request), media_kind=data.get("mtype"))
+        item = selectors.last_completed_item(request.user, session=api_session(request), media_kind=data.get("mtype"))
         if item is None:
             raise NotFound("You have no completed item yet.")
         return Response(image_payload(item, viewer=request.user, request=request))
@@ -248,7 +238,7 @@ class ItemReadViewSet(AimgViewSet):
     )
     def get_my_creations(self, request):
         data = parse_query(MyCreationsQuery, request)
-        library = selectors.owned_items(request.user, session=_session(request))
+        library = selectors.owned_items(request.user, session=api_session(request))
         in_view, trimmed = selectors.trim_to_newest(library, selectors.library_limit_for(request.user))
         folder = data.get("folderID")
         # totalCount is itemCount / rootFolderItemCount / the folder's imageCount: the filters aside.
@@ -285,7 +275,7 @@ class ItemReadViewSet(AimgViewSet):
     def get_batch_items(self, request):
         batch_id = parse_query(BatchQuery, request)["batchID"]
         items = (
-            selectors.owned_items(request.user, session=_session(request))
+            selectors.owned_items(request.user, session=api_session(request))
             .filter(batch_id=batch_id)
             .select_related("owner")
             .order_by("created_at", "id")
@@ -350,7 +340,7 @@ class ReactionViewSet(AimgViewSet):
         ids = form.validated_data["imageIDs"]
         results = services.set_reactions(
             user=request.user,
-            visible=selectors.visible_items(request.user, session=_session(request)),
+            visible=selectors.visible_items(request.user, session=api_session(request)),
             item_ids=ids,
             kind=kind,
             add=add,

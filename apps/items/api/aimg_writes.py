@@ -11,7 +11,6 @@ import uuid
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from apps.accounts import selectors as accounts
@@ -19,7 +18,7 @@ from apps.billing.selectors import effective_tier
 from apps.core.dialects.aimg import AimgViewSet
 from apps.core.dialects.base import parse_query
 from apps.core.dialects.fields import StrictBooleanField, StrictUUIDField
-from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE, has_perm
+from apps.core.dialects.permissions import NOT_SIGNED_IN, HasApiSession, api_session, has_perm
 from apps.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 
 from .. import selectors, services
@@ -152,24 +151,10 @@ _MIGRATION = inline_serializer(
 # --- helpers --------------------------------------------------------------------------------------
 
 
-class HasApiSession(BasePermission):
-    """Any caller the credentials name: a guest or signed-in session, or an administration key."""
-
-    message = NOT_SIGNED_IN
-    code = NOT_SIGNED_IN_CODE
-
-    def has_permission(self, request, view):
-        return request.auth is not None or bool(request.user and request.user.is_authenticated)
-
-
 def _body(serializer_class, request) -> dict:
     form = serializer_class(data=request.data)
     form.is_valid(raise_exception=True)
     return form.validated_data
-
-
-def _session(request):
-    return getattr(request.auth, "session", None)
 
 
 def _has_admin_key(request) -> bool:
@@ -218,7 +203,7 @@ class ItemWriteViewSet(AimgViewSet):
     )
     def delete_items(self, request):
         params = parse_query(DeleteItemsQuerySerializer, request)
-        user, session = request.user, _session(request)
+        user, session = request.user, api_session(request)
         admin = _may(request, DELETE_ANY)
         if _has_admin_key(request) and not admin:
             raise PermissionDenied("The owner of this administration key may not delete other users' items.")
@@ -257,7 +242,7 @@ class ItemWriteViewSet(AimgViewSet):
     )
     def set_item_properties(self, request):
         data = _body(SetItemPropertiesSerializer, request)
-        item = selectors.owned_items(request.user, session=_session(request)).filter(pk=data["imageID"]).first()
+        item = selectors.owned_items(request.user, session=api_session(request)).filter(pk=data["imageID"]).first()
         if item is None:
             raise NotFound("No item with this imageID is in your library.")
         item = services.set_item_properties(

@@ -14,12 +14,11 @@ from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from apps.core.dialects.aimg import MAX_LIMIT, AimgViewSet, KeysetPagination
 from apps.core.dialects.base import MAX_OFFSET, parse_query
-from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE, IsSignedIn, has_perm
+from apps.core.dialects.permissions import HasApiSession, IsSignedIn, has_perm
 from apps.core.errors import NotFound
 from apps.core.ratelimit import client_ip, rate_limited
 
@@ -32,16 +31,6 @@ _STATUS = "(pending|accepted|declined|automaticallyDeclined)"
 STATUS_LIST_PATTERN = rf"^\s*{_STATUS}\s*(,\s*{_STATUS}\s*)*$"
 #: How many reportItems calls one user may make per minute.
 REPORT_ITEMS_RATE = "30/m"
-
-
-class HasApiSession(BasePermission):
-    """An ``X-Session-ID`` (guest or signed in) or an administration key."""
-
-    message = NOT_SIGNED_IN
-    code = NOT_SIGNED_IN_CODE
-
-    def has_permission(self, request, view):
-        return request.auth is not None
 
 
 def _user_key(group, request) -> str:

@@ -23,13 +23,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from apps.core.dialects.aimg import DEFAULT_LIMIT, MAX_INDEX, MAX_LIMIT, AimgViewSet, body, millisecond_bounds
 from apps.core.dialects.base import MAX_OFFSET, parse_query
 from apps.core.dialects.parsers import LimitedJSONParser
-from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE, IsSignedIn
+from apps.core.dialects.permissions import HasApiSession, IsSignedIn
 from apps.core.errors import InvalidInput, NotFound
 
 from .. import selectors, services
@@ -40,16 +39,6 @@ MAX_LISTED = 100  # "the list of tags (up to 100)"
 # What normalize_tags accepts: the allowed characters in either case, blanks around them.
 TAG_SCHEMA = {"type": "string", "pattern": "^\\s*[A-Za-z0-9$\\-_.+!*'()]{1,32}\\s*$"}
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-
-
-class HasApiSession(BasePermission):
-    """An ``X-Session-ID`` (guest or signed in) or an administration key."""
-
-    message = NOT_SIGNED_IN
-    code = NOT_SIGNED_IN_CODE
-
-    def has_permission(self, request, view):
-        return request.auth is not None
 
 
 # --- getTagsList ---------------------------------------------------------------------------------------

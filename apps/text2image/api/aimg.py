@@ -10,12 +10,11 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from apps.core.dialects.aimg import AimgViewSet
 from apps.core.dialects.base import parse_query
-from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE
+from apps.core.dialects.permissions import HasApiSession, api_session
 from apps.core.errors import InvalidInput, NotFound
 from apps.items import selectors as item_selectors
 from apps.items.models import Item
@@ -36,20 +35,6 @@ from .serializers import (
 TAGS = ["Image Generation"]
 MAX_MODEL_IDS = 100
 _OBJECT = OpenApiTypes.OBJECT
-
-
-class HasApiSession(BasePermission):
-    """An ``X-Session-ID`` (guest or signed in) or an administration key."""
-
-    message = NOT_SIGNED_IN
-    code = NOT_SIGNED_IN_CODE
-
-    def has_permission(self, request, view):
-        return request.auth is not None
-
-
-def _session(request):
-    return getattr(request.auth, "session", None)
 
 
 def _ids(raw: str | None, name: str) -> list[str] | None:
@@ -111,7 +96,7 @@ class GenerationViewSet(AimgViewSet):
             folder = resolve_target_folder(user=request.user, folder_id=data["folderID"])
         job = jobs.schedule_job(
             owner=request.user,
-            guest_session=_session(request),
+            guest_session=api_session(request),
             model=model,
             kind=GenerationJob.Kind.VIDEO if video else GenerationJob.Kind.IMAGE,
             raw_prompt=data["prompt"],
@@ -141,7 +126,7 @@ class GenerationViewSet(AimgViewSet):
         image_id = parse_query(ItemStatusQuery, request)["imageID"]
         item = Item.all_objects.filter(pk=image_id).first()
         visible = item is not None and (
-            item_selectors.is_owner(item, request.user, session=_session(request))
+            item_selectors.is_owner(item, request.user, session=api_session(request))
             or item_selectors.is_items_admin(request.user)
         )
         if not visible:

@@ -19,6 +19,7 @@ from apps.accounts.services.otp import normalize_otp_email
 from apps.core.dialects.aimg import AimgView
 from apps.core.dialects.base import parse_query
 from apps.core.dialects.fields import StrictCharField, StrictEmailField
+from apps.core.dialects.permissions import api_session
 from apps.core.ratelimit import client_ip, rate_limited
 
 TAGS = ["User Management"]
@@ -38,10 +39,6 @@ def email_key(group, request) -> str:
     data = request.data
     value = data.get("email") if hasattr(data, "get") else None
     return normalize_otp_email(value) if isinstance(value, str) else ""
-
-
-def _session(request):
-    return getattr(request.auth, "session", None)
 
 
 def _client(request) -> dict:
@@ -136,7 +133,7 @@ class CreateUserView(AimgView):
         session = services.create_user(
             domain=request.domain,
             email=data["email"],
-            session=_session(request),
+            session=api_session(request),
             username=data.get("username") or "",
             password=data.get("password") or None,
             otp=data.get("otp") or None,
@@ -166,7 +163,7 @@ class AuthenticateUserView(AimgView):
         session = services.authenticate_user(
             domain=request.domain,
             email=data["email"],
-            session=_session(request),
+            session=api_session(request),
             password=data.get("password") or None,
             otp=data.get("otp") or None,
             is_at_least_18_confirmed=bool(data.get("isAtLeast18Confirmed")),
@@ -180,7 +177,7 @@ class SignOutUserView(AimgView):
 
     @extend_schema(operation_id="signOutUser", tags=TAGS, request=None, responses={200: OutcomeSerializer})
     def post(self, request):
-        if services.sign_out(session=_session(request)):
+        if services.sign_out(session=api_session(request)):
             return Response({"success": True, "message": "You are signed out."})
         return Response({"success": False, "message": "There was no session to sign out of."})
 
@@ -214,7 +211,7 @@ class GetSelfUserView(AimgView):
     )
     def get(self, request):
         query = parse_query(GetSelfUserQuerySerializer, request)
-        session = _session(request)
+        session = api_session(request)
         if session is None:
             if is_ratelimited(
                 request, group="accounts.guest_session", key="ip", rate=GUEST_SESSION_RATE, increment=True
