@@ -23,7 +23,16 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from apps.accounts import selectors as accounts
-from apps.core.errors import Conflict, Gone, InvalidInput, NotAuthenticated, NotFound, ServiceUnavailable
+from apps.core import queueing
+from apps.core.errors import (
+    Conflict,
+    Gone,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    QueueUnavailable,
+    ServiceUnavailable,
+)
 from apps.core.models import Domain
 
 from . import events, giftcodes, processors, selectors
@@ -401,17 +410,24 @@ def cancel_membership(*, user, source: str = Source.API) -> Outcome:
                 cancelled.append(subscription)
             else:
                 instructed.append(subscription)
+        unsent = []  # instruction emails the queue did not take (known here when this was the outermost transaction)
         for subscription in instructed:
-            transaction.on_commit(lambda pk=str(subscription.pk): _queue_cancellation_email(pk))
+            transaction.on_commit(lambda pk=str(subscription.pk): _queue_cancellation_email(pk, unsent=unsent))
     for subscription in cancelled:
         if subscription.payer_id:
             _stop_processor_billing(subscription)
+    if unsent and not cancelled:
+        raise QueueUnavailable()
 
     messages = []
     if cancelled:
         ends = max(s.expires_at for s in cancelled)
         messages.append(f"Your membership is cancelled: your PRO tier stays active until {_day(ends)}.")
-    if instructed:
+    if instructed and unsent:
+        messages.append(
+            "The email with the instructions to cancel your other membership could not be sent now; try again shortly."
+        )
+    elif instructed:
         messages.append("We sent you an email with the instructions to cancel your membership.")
     if messages:
         return Outcome(True, " ".join(messages), cancelled[0] if cancelled else None)
@@ -421,10 +437,13 @@ def cancel_membership(*, user, source: str = Source.API) -> Outcome:
     return Outcome(False, "You have no recurring membership to cancel.")
 
 
-def _queue_cancellation_email(subscription_id: str) -> None:
+def _queue_cancellation_email(subscription_id: str, *, unsent: list) -> None:
     from .tasks import send_cancellation_instructions
 
-    send_cancellation_instructions.delay(subscription_id)
+    try:
+        queueing.send(send_cancellation_instructions, args=(subscription_id,))
+    except QueueUnavailable:
+        unsent.append(subscription_id)
 
 
 CANCELLATION_PAGES = {
@@ -990,10 +1009,11 @@ def revoke_gift_cards(*, cards, actor=None, source: str = Source.BACK_OFFICE) ->
 
 
 def request_pay_with_card_email(*, domain: Domain, email: str) -> None:
-    """payWithCardEmail: queue the mail (a Celery task sends it)."""
+    """payWithCardEmail: queue the mail (a Celery task sends it); QueueUnavailable (503) when the
+    queue cannot take it."""
     from .tasks import send_pay_with_card_email as task
 
-    task.delay(str(domain.pk), email.strip())
+    queueing.send(task, args=(str(domain.pk), email.strip()))
 
 
 def send_pay_with_card_email(*, domain_id: str, email: str) -> str:

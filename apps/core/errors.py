@@ -79,3 +79,25 @@ class ServiceUnavailable(AtelierError):
     status_code = 503
     default_message = "The service is temporarily unavailable. Try again later."
     code = "unavailable"
+
+
+class QueueUnavailable(ServiceUnavailable):
+    """The job queue (the Celery broker) cannot take a message: nothing was scheduled."""
+
+    default_message = "The job queue is unreachable; nothing was scheduled. Try again shortly."
+    code = "queue_unavailable"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The media store cannot be reached (or refused the write): nothing was stored."""
+
+    default_message = "The file store is unreachable; nothing was stored. Try again shortly."
+    code = "storage_unavailable"
+
+
+class StorageFull(AtelierError):
+    """The media store is out of space (ENOSPC, a quota): nothing was stored."""
+
+    status_code = 507
+    default_message = "The file store is full; nothing was stored. Try again later."
+    code = "storage_full"

@@ -1,7 +1,9 @@
 """ZIP uploads of a subject's images (``POST /api/v1/subjects/base-images/upload``), the service side.
 
 ``start_upload`` stores the archive, creates the ``SubjectBaseImagesUploadTask`` (PENDING) and, once
-the transaction commits, queues ``apps.subjects.tasks.ingest_base_images``; the worker calls
+the transaction commits, queues ``apps.subjects.tasks.ingest_base_images`` (a broker that cannot take
+it withdraws the upload again: QueueUnavailable, 503; a store that is full or unreachable refuses
+the archive before anything is written: 507 / 503); the worker calls
 ``run_upload``, which reads the archive member by member (``apps.core.media.archive``) and updates
 the task's counters, ``progress`` and ``result_data`` while it runs.
 
@@ -39,9 +41,11 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from apps.core.errors import InvalidInput, NotFound
+from apps.core import queueing
+from apps.core.errors import InvalidInput, NotFound, StorageFull, StorageUnavailable
 from apps.core.media import STUDIO_MEDIA
 from apps.core.media.archive import ArchiveLimits, ArchiveRejected, Member, MemberSkipped, Skipped, open_archive
+from apps.core.media.storage import save_file, storage_errors
 from apps.core.sartiq.media import discard_stored_media_on_error, media_url, release_media, store_image
 
 from . import services
@@ -163,7 +167,7 @@ def start_upload(*, user, archive, subject: Subject | None = None, organization=
         subject = services.create_subject(user=user, owner=user, organization=organization, data=subject_data)
     task_id = uuid.uuid4()
     archive.seek(0)
-    name = default_storage.save(f"{ARCHIVE_PREFIX}/{task_id}.zip", archive)
+    name = save_file(default_storage, f"{ARCHIVE_PREFIX}/{task_id}.zip", archive)
     try:
         task = SubjectBaseImagesUploadTask.objects.create(
             id=task_id,
@@ -176,21 +180,40 @@ def start_upload(*, user, archive, subject: Subject | None = None, organization=
     except BaseException:
         services.delete_stored_archive(name)
         raise
-    transaction.on_commit(lambda: enqueue(task.pk))
+    enqueue(task.pk)
     logger.info("Upload %s of subject %s queued by %s (%d bytes)", task.pk, subject.pk, user.pk, task.archive_size)
     return task
 
 
 def enqueue(task_id) -> None:
-    """Queue the worker for ``task_id``; a broker that cannot take it fails the task (never a task
-    left PENDING forever)."""
+    """Queue the worker for ``task_id`` once the transaction commits. A broker that cannot take it
+    withdraws the upload (``withdraw_unsent_upload``) and raises QueueUnavailable (503): never a
+    task left PENDING forever, nor a stored archive or a new subject nobody asked for any more."""
     from .tasks import ingest_base_images
 
-    try:
-        ingest_base_images.delay(str(task_id))
-    except Exception:
-        logger.exception("Upload %s could not be queued", task_id)
-        _finish(task_id, failed="The upload could not be queued for processing; send it again.")
+    queueing.send_after_commit(
+        ingest_base_images, args=(str(task_id),), undo=lambda: withdraw_unsent_upload(task_id=task_id)
+    )
+
+
+def withdraw_unsent_upload(*, task_id) -> bool:
+    """Remove an upload whose message never reached the broker: its task, its stored archive, and
+    the subject it created (with that subject's files). False when the task is no longer pending."""
+    with transaction.atomic():
+        task = SubjectBaseImagesUploadTask.objects.select_for_update().filter(pk=task_id).first()
+        if task is None or task.status != TaskStatus.PENDING or task.started_at is not None:
+            return False
+        subject = None
+        if task.created_subject:
+            subject = Subject.all_objects.select_for_update().filter(pk=task.subject_id).first()
+        SubjectBaseImagesUploadTask.objects.filter(pk=task.pk).delete()
+        if subject is not None:
+            services.delete_subject_files(subject)
+            subject.hard_delete()
+    if task.archive_name:
+        services.delete_stored_archive(task.archive_name)
+    logger.warning("Upload %s withdrawn: its message could not be sent to the queue", task_id)
+    return True
 
 
 # --- running an upload (the worker) ---------------------------------------------------------------
@@ -211,6 +234,12 @@ def run_upload(task_id) -> SubjectBaseImagesUploadTask | None:
             _Run(task, subject, archive).run()
     except ArchiveRejected as exc:
         return _finish(task.pk, failed=exc.message)
+    except (StorageFull, StorageUnavailable) as exc:
+        logger.warning("Upload %s stopped: the media store failed (%s)", task.pk, exc.code)
+        return _finish(
+            task.pk,
+            failed=f"{exc.message} The images stored before are kept; send the archive again for the others.",
+        )
     except _ArchiveMissing:
         return _finish(task.pk, failed="The uploaded archive is no longer stored; send it again.")
     except Exception as exc:
@@ -275,7 +304,7 @@ def _local_copy(name: str):
         return
     with tempfile.NamedTemporaryFile(suffix=".zip") as copy:
         try:
-            with default_storage.open(name, "rb") as stream:
+            with storage_errors(), default_storage.open(name, "rb") as stream:
                 shutil.copyfileobj(stream, copy, 1024 * 1024)
         except FileNotFoundError:
             raise _ArchiveMissing from None

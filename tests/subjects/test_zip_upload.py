@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 
+from apps.core.errors import QueueUnavailable
 from apps.core.models import MediaResource
 from apps.subjects import ingest
 from apps.subjects.models import Subject, SubjectBaseImagesUploadTask
@@ -364,15 +365,21 @@ def test_a_lost_archive_fails_the_task_with_a_message(alice, storage, django_cap
     )
 
 
-def test_a_broker_that_refuses_the_task_fails_it(alice, django_capture_on_commit_callbacks):
+def test_a_broker_that_refuses_the_task_withdraws_the_upload(alice, storage, django_capture_on_commit_callbacks):
+    """(Through HTTP, with a real broker that is down: tests/hardening/test_failure_drills.py.)"""
     subject = alice.create()
     with (
+        mock.patch("apps.core.queueing.is_eager", return_value=False),
         mock.patch("apps.subjects.tasks.ingest_base_images.delay", side_effect=ConnectionError("down")),
-        django_capture_on_commit_callbacks(execute=True),
     ):
-        answered = alice.upload_zip(zip_bytes({"cover.jpg": jpeg()}), query=f"?subject_id={subject['id']}").json()
-    polled = alice.get(f"{BASE}/upload-tasks/{answered['id']}").json()
-    assert polled["status"] == "FAILED" and "could not be queued" in polled["error_message"]
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            answered = alice.upload_zip(zip_bytes({"cover.jpg": jpeg()}), query=f"?subject_id={subject['id']}")
+        assert SubjectBaseImagesUploadTask.objects.filter(pk=answered.json()["id"]).exists()
+        (send,) = callbacks
+        with pytest.raises(QueueUnavailable):
+            send()  # what the commit does
+    assert not SubjectBaseImagesUploadTask.objects.exists()
+    assert stored_names(storage, "subjects/archives") == set()
 
 
 def test_running_a_finished_task_again_changes_nothing(alice, shots, upload):

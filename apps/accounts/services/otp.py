@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from apps.core import queueing
 from apps.core.errors import Conflict, RateLimited
 from apps.core.models import Domain
 
@@ -96,6 +97,12 @@ def issue_otp(*, domain: Domain, email: str, sign_up: bool = False) -> tuple[One
 
     Refused with 429 while the newest code of the address is younger than ``OTP_RESEND_COOLDOWN``.
     """
+    otp, code, _ = _issue(domain=domain, email=email, sign_up=sign_up)
+    return otp, code
+
+
+def _issue(*, domain: Domain, email: str, sign_up: bool) -> tuple[OneTimePassword, str, list]:
+    """``issue_otp`` inside the caller's transaction; also returns the ids of the codes it voided."""
     email = normalize_otp_email(email)
     of_address = OneTimePassword.objects.filter(domain=domain, email=email)
     # Lock the address's newest code, so two requests cannot both pass the cooldown check below
@@ -109,7 +116,9 @@ def issue_otp(*, domain: Domain, email: str, sign_up: bool = False) -> tuple[One
         raise RateLimited(
             f"A code was sent to this address moments ago. Wait {wait} seconds before asking for a new one."
         )
-    of_address.filter(consumed_at__isnull=True, voided_at__isnull=True).update(voided_at=now)
+    live = of_address.filter(consumed_at__isnull=True, voided_at__isnull=True)
+    voided = list(live.values_list("pk", flat=True))
+    OneTimePassword.objects.filter(pk__in=voided).update(voided_at=now)
     code = _new_code()
     otp = OneTimePassword.objects.create(
         domain=domain,
@@ -118,7 +127,7 @@ def issue_otp(*, domain: Domain, email: str, sign_up: bool = False) -> tuple[One
         expires_at=now + settings.OTP_TTL,
         sign_up=sign_up,
     )
-    return otp, code
+    return otp, code, voided
 
 
 def request_otp(*, domain: Domain, email: str, sign_up: bool = False) -> OneTimePassword:
@@ -129,17 +138,22 @@ def request_otp(*, domain: Domain, email: str, sign_up: bool = False) -> OneTime
     """
     if sign_up and selectors.user_by_email(email=email, domain=domain) is not None:
         raise Conflict(EMAIL_REGISTERED)
+    from ..tasks import send_otp_email as task
+
     with transaction.atomic():
-        otp, code = issue_otp(domain=domain, email=email, sign_up=sign_up)
+        otp, code, voided = _issue(domain=domain, email=email, sign_up=sign_up)
         otp_id, sealed = str(otp.pk), _seal(otp_id=otp.pk, code=code)
-        transaction.on_commit(lambda: _queue_mail(otp_id, sealed))
+        # A mail queue that is down takes the new code back and gives the voided ones back (no
+        # code nobody received, no cooldown for nothing): QueueUnavailable, 503.
+        queueing.send_after_commit(task, args=(otp_id, sealed), undo=lambda: _withdraw_unsent(otp_id, voided))
     return otp
 
 
-def _queue_mail(otp_id: str, sealed: str) -> None:
-    from ..tasks import send_otp_email as task
-
-    task.delay(otp_id, sealed)
+def _withdraw_unsent(otp_id: str, voided: list) -> bool:
+    with transaction.atomic():
+        OneTimePassword.objects.filter(pk=otp_id, consumed_at__isnull=True).delete()
+        OneTimePassword.objects.filter(pk__in=voided, consumed_at__isnull=True).update(voided_at=None)
+    return True
 
 
 def consume_otp(*, domain: Domain, email: str, code: str) -> bool:

@@ -32,6 +32,7 @@ REASONS = {
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
+    507: "Insufficient Storage",
 }
 
 # DRF validation codes mapped to the error types FastAPI/pydantic clients know.

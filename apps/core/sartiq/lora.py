@@ -37,6 +37,7 @@ from rest_framework import serializers
 
 from apps.core.errors import InvalidInput
 from apps.core.media import MediaTooLarge
+from apps.core.media.storage import save_file
 
 logger = logging.getLogger("atelier.lora")
 
@@ -292,7 +293,7 @@ def store_lora(*, obj: LoraModel, upload, lora_trigger: str, kind: str, storage=
     if extension == ".safetensors":
         check_safetensors(upload, size=size)
     upload.seek(0)
-    stored = storage.save(storage_name_for(kind=kind, obj=obj, extension=extension), upload)
+    stored = save_file(storage, storage_name_for(kind=kind, obj=obj, extension=extension), upload)
     try:
         with transaction.atomic():
             current = type(obj)._base_manager.select_for_update().get(pk=obj.pk)

@@ -35,6 +35,7 @@ from rest_framework import serializers
 
 from apps.core.errors import AtelierError, InvalidInput
 from apps.core.media import STUDIO_MEDIA, MediaRejected, MediaTooLarge, process_image
+from apps.core.media.storage import save_file, storage_errors, storage_failure
 from apps.core.models import MediaResource, Upload
 from apps.core.net import FetchFailed, FetchTooLarge, UnsafeURL, safe_fetch
 
@@ -185,10 +186,14 @@ def store_image(
     name = f"{MEDIA_PREFIX}/{resource_id}.{processed.extension}"
     thumbnail_name = f"{MEDIA_PREFIX}/{resource_id}.thumbnail.{processed.thumbnail_extension}"
     pending = _stored_names.get()
-    stored = default_storage.save(name, ContentFile(processed.content))
+    stored = save_file(default_storage, name, ContentFile(processed.content))
     if pending is not None:
         pending.append(stored)
-    stored_thumbnail = default_storage.save(thumbnail_name, ContentFile(processed.thumbnail))
+    try:
+        stored_thumbnail = save_file(default_storage, thumbnail_name, ContentFile(processed.thumbnail))
+    except BaseException:
+        _delete_quietly(default_storage, stored)
+        raise
     if pending is not None:
         pending.append(stored_thumbnail)
     annex = annex or {}
@@ -351,7 +356,7 @@ def _own_url(path: str, *, user, organization, loc: tuple, annex: dict) -> Media
         if can_use_media(user, resource):
             return _apply_annex(resource, annex)
         # The URL lets anyone read the bytes; someone else's resource is copied, never shared.
-        with default_storage.open(resource.storage_name, "rb") as stream:
+        with storage_errors(), default_storage.open(resource.storage_name, "rb") as stream:
             return store_image(stream, user=user, organization=organization, source="copy", annex=annex, field=loc)
     return None
 
@@ -372,19 +377,24 @@ def consume_upload(upload_id, *, user, organization=None, loc: tuple = ("image",
             raise InvalidInput(errors={loc: ["Nothing has been uploaded to this upload URL yet."]})
         try:
             size = storage.size(upload.storage_name)
-        except (FileNotFoundError, OSError):
+        except FileNotFoundError:
             raise InvalidInput(
                 errors={loc: ["Nothing has been uploaded to this upload URL (or it expired)."]}
             ) from None
         except Exception as exc:
-            if not storage.exists(upload.storage_name):
+            failure = storage_failure(exc)
+            if failure is not None:  # the store is full or unreachable: 507 / 503, not the client's fault
+                raise failure from exc
+            with storage_errors():
+                missing = not storage.exists(upload.storage_name)
+            if missing:
                 raise InvalidInput(errors={loc: ["Nothing has been uploaded to this upload URL."]}) from None
             raise AtelierError("The uploaded file cannot be read.") from exc
         if size > upload.max_bytes:
             raise InvalidInput(
                 errors={loc: [f"The uploaded file is larger than the {upload.max_bytes} bytes allowed."]}
             )
-        with storage.open(upload.storage_name, "rb") as stream:
+        with storage_errors(), storage.open(upload.storage_name, "rb") as stream:
             resource = store_image(
                 stream, user=upload.owner, organization=organization, source="upload", annex={}, field=loc
             )

@@ -38,10 +38,11 @@ from django.db import IntegrityError, transaction
 from PIL import Image
 
 from apps.core import selectors
-from apps.core.errors import AtelierError, Conflict, InvalidInput, NotFound
+from apps.core.errors import AtelierError, Conflict, InvalidInput, NotFound, StorageFull, StorageUnavailable
 from apps.core.media import FILE_SERVER_IMAGE, SUPPORTED_CHECKSUMS, MediaRejected, MediaTooLarge, resize
 from apps.core.media.checksums import hasher
 from apps.core.media.pipeline import VARIANT_SOURCE
+from apps.core.media.storage import save_file, storage_errors
 from apps.core.models import FileObject
 from apps.core.net import FetchFailed, FetchTooLarge, UnsafeURL, safe_stream
 
@@ -208,7 +209,7 @@ def upload_file(
 
     # Storage back ends that keep a content type (S3) take it from the file: the sniffed one, never the client's.
     source.content_type = scan.content_type
-    stored = storage.save(storage_name_for(file_id), source)
+    stored = save_file(storage, storage_name_for(file_id), source)
     try:
         with transaction.atomic():
             file = FileObject.objects.create(
@@ -487,9 +488,12 @@ def get_variant(
     check_resizable(file=file, width=width, height=height, mode=mode)
     name = variant_name(file=file, width=width, height=height, mode=mode)
     etag = variant_etag(file=file, width=width, height=height, mode=mode)
-    if storage.exists(name):
+    with storage_errors():
+        exists = storage.exists(name)
+    if exists:
         try:
-            stream = storage.open(name, "rb")
+            with storage_errors():
+                stream = storage.open(name, "rb")
         except FileNotFoundError:
             pass  # removed in between (the file was removed or purged): made again below
         else:
@@ -497,10 +501,15 @@ def get_variant(
     if before_making is not None:
         before_making()
     content = _resized(file, width, height, mode, storage)
-    saved = storage.save(name, ContentFile(content))
-    if saved != name:
-        # Another request made the same variant in between: same source, same box, same bytes.
-        storage.delete(saved)
+    try:
+        saved = save_file(storage, name, ContentFile(content))
+    except (StorageFull, StorageUnavailable):
+        # The copy is only a cache: served now, made again next time.
+        logger.warning("The resized copy %s of file %s could not be kept", name, file.pk)
+    else:
+        if saved != name:
+            # Another request made the same variant in between: same source, same box, same bytes.
+            storage.delete(saved)
     return Served(stream=io.BytesIO(content), content_type=file.content_type, etag=etag)
 
 

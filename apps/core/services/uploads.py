@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied
 from apps.core.media import STUDIO_MEDIA, MediaTooLarge
+from apps.core.media.storage import save_file
 from apps.core.models import Upload
 
 logger = logging.getLogger("atelier.uploads")
@@ -168,7 +169,7 @@ def receive_upload(*, upload_id, token: str, stream, content_length: int | None,
             if size == 0:
                 raise InvalidInput("The upload is empty: send the image's bytes.")
             spool.seek(0)
-            stored = storage.save(upload.storage_name, File(spool, name=upload.storage_name))
+            stored = save_file(storage, upload.storage_name, File(spool, name=upload.storage_name))
             if stored != upload.storage_name:
                 storage.delete(stored)
                 raise Conflict("This upload has been received already.")

@@ -3,7 +3,8 @@
 - ``schedule_job`` checks the caller (abuse level, tier, registration wall, per-tier concurrency),
   applies the prompt policy, creates the job and its placeholder items in one transaction, and on
   commit sends it to Celery on the model's queue (the ``-p1-`` priority queue for premium tiers), or
-  runs it inline when the caller gave an ``inline_budget`` the provider fits in.
+  runs it inline when the caller gave an ``inline_budget`` the provider fits in. A broker that
+  cannot take the message withdraws the job and its items again: QueueUnavailable (503).
 - ``run_job`` executes one job, idempotently: a job is claimed by a conditional UPDATE (queued, or
   running with an expired lease), so two workers never run it at once, a finished job never runs
   again, and its items are filled in the same transaction that completes it (at most once).
@@ -34,6 +35,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.core import queueing
 from apps.core.errors import (
     AtelierError,
     InvalidInput,
@@ -233,7 +235,7 @@ def schedule_job(
             and job_selectors.queue_position(job) == 1
         )
         if not inline:
-            transaction.on_commit(lambda: send_to_queue(job))
+            _send_scheduled(job)
     logger.info(
         "Generation job %s scheduled: %s on %s (queue %s, tier %s)", job.pk, kind, model.model_id, job.queue, tier
     )
@@ -289,18 +291,46 @@ def _create_placeholders(job: GenerationJob, model: GenerationModel, now) -> lis
     return Item.objects.bulk_create(items)
 
 
-def send_to_queue(job: GenerationJob, *, countdown: float | None = None) -> None:
-    """Send the job's Celery message to its queue (after the scheduling transaction committed)."""
+def _message(job: GenerationJob, countdown: float | None = None) -> tuple:
+    """The task, keyword arguments and options of the job's Celery message."""
     from ..tasks.generation import run_generation_job
 
     options = {"queue": job.queue, "task_id": job.celery_task_id or None}
     if countdown:
         options["countdown"] = countdown
+    return run_generation_job, {"job_id": str(job.pk)}, options
+
+
+def _send_scheduled(job: GenerationJob) -> None:
+    """Send a new job's message once the scheduling transaction commits. When the broker cannot
+    take it, the job is withdrawn (``withdraw_unsent_job``) and QueueUnavailable (503) reaches the
+    caller: nothing was scheduled, no concurrency slot stays taken."""
+    task, kwargs, options = _message(job)
+    queueing.send_after_commit(task, kwargs=kwargs, undo=lambda: withdraw_unsent_job(job_id=job.pk), **options)
+
+
+def withdraw_unsent_job(*, job_id) -> bool:
+    """Remove a job whose first message never reached the broker, with its placeholder items (no
+    run touched them, nobody saw a result). False, and nothing changes, when a run took the job
+    meanwhile (a worker running the next job of the model picks queued jobs itself): it goes on."""
+    with transaction.atomic():
+        unsent = GenerationJob.objects.select_for_update().filter(pk=job_id, status=Status.QUEUED, attempts=0)
+        if not list(unsent.values_list("pk", flat=True)):
+            return False
+        Item.all_objects.filter(generation_id=str(job_id)).hard_delete()
+        GenerationJob.objects.filter(pk=job_id).delete()
+    logger.warning("Generation job %s withdrawn: its message could not be sent to the queue", job_id)
+    return True
+
+
+def send_to_queue(job: GenerationJob, *, countdown: float | None = None) -> None:
+    """Send the message of a job that is queued already (a retry, the reaper, the back office)."""
+    task, kwargs, options = _message(job, countdown)
     try:
-        run_generation_job.apply_async(kwargs={"job_id": str(job.pk)}, **options)
+        queueing.send(task, kwargs=kwargs, **options)
     except Exception:
-        # The job stays queued; the reaper fails it if no worker ever takes it. The user is not
-        # refused: the broker may be back in a moment.
+        # The job stays queued: the next message of its model runs it (a run takes the queued jobs
+        # of its model in order), or the reaper fails it after GENERATION_QUEUED_TIMEOUT.
         logger.exception("Generation job %s could not be sent to queue %s", job.pk, job.queue)
 
 

@@ -7,6 +7,8 @@
 - textprocessing: ``schedule_text_task`` stores the task and runs it inline (same rule) or sends it
   to Celery (``tasks.ocs.run_textprocessing_task`` → ``run_text_task``), which claims it with a
   conditional UPDATE so that it runs once.
+- A broker that cannot take a new task's (or job's) message withdraws it again: QueueUnavailable,
+  answered 503; nothing stays scheduled.
 - ``delete_*_task``, ``cleanup_ocs_tasks`` (beat, the ``cleanup_ocs_tasks`` command and the admin).
 """
 
@@ -22,6 +24,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from apps.core import queueing
 from apps.core.errors import InvalidInput, PreconditionFailed
 
 from ..models import GenerationJob, OcsTaskStatus, Text2ImageTask, TextProcessingTask, TextTaskType
@@ -224,7 +227,7 @@ def schedule_text_task(
         )
         inline = inline_budget is not None and inline_budget > 0 and expected <= inline_budget
         if not inline:
-            transaction.on_commit(lambda: send_text_task(task.pk))
+            _send_scheduled_text_task(task.pk)
     how = "inline" if inline else "queued"
     logger.info("OCS textprocessing task %s scheduled (%s, %s)", task.pk, provider.name, how)
     if inline:
@@ -232,13 +235,33 @@ def schedule_text_task(
     return TextProcessingTask.objects.select_related("owner").get(pk=task.pk)
 
 
+def _send_scheduled_text_task(task_id: int) -> None:
+    """Send a new task's message once the scheduling transaction commits; when the broker cannot
+    take it, the task is withdrawn again and QueueUnavailable (503) reaches the caller."""
+    from ..tasks.ocs import run_textprocessing_task
+
+    queueing.send_after_commit(
+        run_textprocessing_task, args=(task_id,), undo=lambda: withdraw_unsent_text_task(task_id=task_id)
+    )
+
+
+def withdraw_unsent_text_task(*, task_id: int) -> bool:
+    """Remove a task whose message never reached the broker (False when a run took it meanwhile)."""
+    deleted, _ = TextProcessingTask.objects.filter(
+        pk=task_id, status=OcsTaskStatus.SCHEDULED, started_at__isnull=True
+    ).delete()
+    if deleted:
+        logger.warning("OCS textprocessing task %s withdrawn: its message could not be sent to the queue", task_id)
+    return bool(deleted)
+
+
 def send_text_task(task_id: int) -> None:
-    """Send a task's Celery message; a broker that is down leaves the task scheduled (the clean-up
-    sends it again)."""
+    """Send again the message of a task that waited too long (the clean-up); a broker that is down
+    leaves the task scheduled for the next clean-up."""
     from ..tasks.ocs import run_textprocessing_task
 
     try:
-        run_textprocessing_task.delay(task_id)
+        queueing.send(run_textprocessing_task, args=(task_id,))
     except Exception:
         logger.exception("OCS textprocessing task %s could not be sent to the queue", task_id)
 

@@ -5,7 +5,9 @@ format sniffed, re-encoded, metadata stripped, thumbnail made); nothing a genera
 stored as it came. ``complete`` stores the files and fills the items in the transaction that marks
 the job completed, conditional on the run still holding the job: a cancelled or reaped run stores
 nothing, and a job's items are filled once. File ids derive from the job (``t2i-<job>-<n>``), so a
-run that died half-way leaves no row behind to collide with its retry.
+run that died half-way leaves no row behind to collide with its retry. When the media store is full
+or unreachable, the files stored so far are deleted again and the job fails with a message saying
+so (``OutputsNotStored``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import AtelierError
+from apps.core.errors import AtelierError, StorageFull, StorageUnavailable
 from apps.core.media import GENERATED_ITEM, MediaPolicy, MediaRejected, process_image
 from apps.core.media.pipeline import ProcessedImage
 from apps.items.models import Item
@@ -79,10 +81,23 @@ def prepare(job: GenerationJob, result: GenerationResult) -> list[PreparedOutput
     return prepared
 
 
-def _store(content: bytes, *, file_id: str, file_name: str, owner):
+def _store(content: bytes, *, file_id: str, file_name: str, owner, kept: list):
     from apps.core.services.files import upload_file
 
-    return upload_file(source=content, file_name=file_name, file_id=file_id, owner=owner)
+    file = upload_file(source=content, file_name=file_name, file_id=file_id, owner=owner)
+    kept.append(file.storage_name)
+    return file
+
+
+def _discard(names: list) -> None:
+    """Delete the bytes of files stored by a completion that failed (their rows rolled back)."""
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("The stored output %s could not be deleted", name)
 
 
 def _with_extension(name: str, extension: str) -> str:
@@ -111,6 +126,32 @@ def _seeds(result: GenerationResult, key: str) -> list:
 def complete(
     job: GenerationJob, token: str, result: GenerationResult, prepared: list[PreparedOutput], *, log: list
 ) -> GenerationJob:
+    """Store the outputs and complete the job (see the module's docstring). When the media store is
+    full or unreachable, the files stored so far are deleted again and OutputsNotStored says so (the
+    job then fails with that message: nothing half-stored, no item pointing at a missing file)."""
+    kept: list[str] = []
+    try:
+        return _complete(job, token, result, prepared, log=log, kept=kept)
+    except (StorageFull, StorageUnavailable) as exc:
+        _discard(kept)
+        raise OutputsNotStored(
+            f"The generated images could not be stored: {exc.message[:1].lower()}{exc.message[1:]}"
+        ) from exc
+    except BaseException:
+        _discard(kept)
+        raise
+
+
+class OutputsNotStored(AtelierError):
+    """The media store could not take a run's outputs: the job fails with this message."""
+
+    status_code = 503
+    code = "outputs_not_stored"
+
+
+def _complete(
+    job: GenerationJob, token: str, result: GenerationResult, prepared: list[PreparedOutput], *, log: list, kept: list
+) -> GenerationJob:
     now = timezone.now()
     flagged_items = []
     with transaction.atomic():
@@ -130,7 +171,7 @@ def complete(
         mains = [entry for entry in prepared if entry.is_main]
         for position, entry in enumerate(mains):
             item = items[position] if position < len(items) else _extra_item(items, position, now)
-            stored = _store_main(job, entry, position)
+            stored = _store_main(job, entry, position, kept)
             changes = {
                 "file": stored["file"],
                 "thumbnail": stored["thumbnail"],
@@ -153,7 +194,7 @@ def complete(
             entries.append(_entry(entry, stored["file"], item_id=item.pk))
         for entry in prepared:
             if not entry.is_main:
-                entries.append(_entry(entry, _store_side(job, entry), item_id=None))
+                entries.append(_entry(entry, _store_side(job, entry, kept), item_id=None))
         unfilled = [item.pk for item in items[len(mains) :]]
         if unfilled:
             Item.all_objects.filter(pk__in=unfilled).update(status=Item.Status.FAILED, deleted_at=now, updated_at=now)
@@ -177,21 +218,27 @@ def complete(
                 Item.objects.filter(pk__in=filled, owner__isnull=False).select_related("owner").order_by("created_at")
             )
             transaction.on_commit(lambda: _send_flagged(held, flagged_items))
+    kept.clear()  # their rows are written: the files belong to the job now
     logger.info("Generation job %s completed with %d item(s)", job.pk, len(mains))
     return GenerationJob.objects.get(pk=job.pk)
 
 
-def _store_main(job: GenerationJob, entry: PreparedOutput, position: int) -> dict:
+def _store_main(job: GenerationJob, entry: PreparedOutput, position: int, kept: list) -> dict:
     image = entry.image
     base = f"t2i-{job.pk}-{position}"
     file = _store(
-        image.content, file_id=base, file_name=_with_extension(entry.file_name, image.extension), owner=job.owner
+        image.content,
+        file_id=base,
+        file_name=_with_extension(entry.file_name, image.extension),
+        owner=job.owner,
+        kept=kept,
     )
     thumbnail = _store(
         image.thumbnail,
         file_id=f"{base}-thumb",
         file_name=_with_extension(f"{entry.file_name}-thumbnail", image.thumbnail_extension),
         owner=job.owner,
+        kept=kept,
     )
     frames = [
         _store(
@@ -199,18 +246,19 @@ def _store_main(job: GenerationJob, entry: PreparedOutput, position: int) -> dic
             file_id=f"{base}-f{number}",
             file_name=_with_extension(f"{entry.file_name}-frame-{number}", frame.extension),
             owner=job.owner,
+            kept=kept,
         )
         for number, frame in enumerate(entry.frames)
     ]
     return {"file": file, "thumbnail": thumbnail, "frames": frames}
 
 
-def _store_side(job: GenerationJob, entry: PreparedOutput):
+def _store_side(job: GenerationJob, entry: PreparedOutput, kept: list):
     file_id = f"t2i-{job.pk}-side{entry.index}"
     if entry.image is not None:
         name = _with_extension(entry.file_name, entry.image.extension)
-        return _store(entry.image.content, file_id=file_id, file_name=name, owner=job.owner)
-    return _store(entry.raw, file_id=file_id, file_name=entry.file_name, owner=job.owner)
+        return _store(entry.image.content, file_id=file_id, file_name=name, owner=job.owner, kept=kept)
+    return _store(entry.raw, file_id=file_id, file_name=entry.file_name, owner=job.owner, kept=kept)
 
 
 def _entry(entry: PreparedOutput, file, *, item_id) -> dict:
