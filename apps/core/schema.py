@@ -111,11 +111,20 @@ class DialectAutoSchema(AutoSchema):
             auths.append({})
         return auths
 
+    def _get_format_parameters(self):
+        parameters = super()._get_format_parameters()
+        if getattr(self.view, "content_negotiation_class", None) is not None and dialect_of_path(self.path) == "ocs":
+            # OCS never refuses a format: json, xml, or XML for anything else (Nextcloud's rule).
+            for parameter in parameters:
+                parameter["schema"].pop("enum", None)
+                parameter["description"] = "json or xml (any other value, or none without an Accept header: XML)."
+        return parameters
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if (
             direction == "request"
-            and isinstance(field, (serializers.ListField, serializers.ManyRelatedField))
+            and isinstance(field, (serializers.ListField, serializers.ListSerializer, serializers.ManyRelatedField))
             and not getattr(field, "allow_empty", True)
             and isinstance(schema, dict)
             and schema.get("type") == "array"
@@ -139,6 +148,7 @@ def add_security_schemes(result, generator, request, public):
 # kernel can answer for the operation, each with that dialect's error body.
 
 WIRE_COMPONENTS = {
+    "PlainError": {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
     "AimgError": {
         "type": "object",
         "required": ["hasError", "errorMessage", "payload"],
@@ -220,6 +230,8 @@ DIALECT_ERRORS = {
     "sartiq": ("SartiqError", (400, 401, 403, 404, 405, 422, 429)),
     "neuroflash": ("NeuroflashError", (400, 401, 403, 404, 405, 429)),
     "ocs": ("OcsError", (400, 401, 403, 404, 405, 412, 429)),
+    # Operations outside the four APIs (the health check): bare JSON, errors as {"detail": ...}.
+    "plain": ("PlainError", (405,)),
 }
 ERROR_DESCRIPTIONS = {
     400: "The request is invalid.",
@@ -232,11 +244,17 @@ ERROR_DESCRIPTIONS = {
     413: "The request body is too large.",
     422: "Validation error.",
     429: "Too many requests.",
-    503: "Temporarily unavailable.",
+    503: "Temporarily unavailable (the job queue or the media store cannot be reached); nothing was done.",
+    507: "The media store is full; nothing was stored.",
 }
 
 
+PLAIN_PATHS = ("/health/",)
+
+
 def dialect_of_path(path: str) -> str:
+    if path.startswith(PLAIN_PATHS):
+        return "plain"
     if path.startswith("/api/v1/"):
         return "sartiq"
     if path.startswith("/ocs/"):
@@ -300,9 +318,9 @@ def document_wire_formats(result, generator, request, public):
                     media["schema"] = _wrap_success(dialect, media.get("schema", {}), components)
                     if dialect == "ocs":
                         content.setdefault("application/xml", {"schema": {"type": "string"}})
-            wanted = list(statuses)
+            wanted = [*statuses, 503]  # a dependency down: the broker, the store
             if "requestBody" in operation:
-                wanted.append(413)
+                wanted += [413, 507]  # too large; the store is full
             error_content = {"schema": {"$ref": f"#/components/schemas/{error_component}"}}
             for status in sorted(wanted):
                 key = str(status)
@@ -316,4 +334,7 @@ def document_wire_formats(result, generator, request, public):
                 }
                 if dialect == "ocs":
                     responses[key]["content"]["application/xml"] = {"schema": {"type": "string"}}
+            for code, response in responses.items():  # errors a view declares itself (409, 503…)
+                if str(code)[0] in "45" and not response.get("content"):
+                    response["content"] = {"application/json": dict(error_content)}
     return result

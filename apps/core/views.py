@@ -6,6 +6,10 @@ from rest_framework.views import APIView
 from .dialects.base import DialectMixin
 from .health import run_checks
 
+HEALTH = inline_serializer(
+    "Health", {"status": serializers.CharField(), "checks": serializers.DictField(child=serializers.DictField())}
+)
+
 
 class HealthView(DialectMixin, APIView):
     """Readiness: 200 when every dependency answers, 503 with per-check detail otherwise."""
@@ -18,11 +22,8 @@ class HealthView(DialectMixin, APIView):
         tags=["health"],
         auth=[],
         responses={
-            200: inline_serializer(
-                "Health",
-                {"status": serializers.CharField(), "checks": serializers.DictField(child=serializers.DictField())},
-            ),
-            503: OpenApiResponse(description="At least one dependency is failing"),
+            200: HEALTH,
+            503: OpenApiResponse(HEALTH, description="At least one dependency is failing"),
         },
     )
     def get(self, request):

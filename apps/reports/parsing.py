@@ -8,7 +8,9 @@ import re
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
-UUID_RE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+from apps.core.dialects.fields import UUID_PATTERN
+
+UUID_RE = UUID_PATTERN
 UUID_ITEM_PATTERN = rf"^\s*{UUID_RE}\s*$"
 UUID_LIST_PATTERN = rf"^\s*{UUID_RE}\s*(,\s*{UUID_RE}\s*)*$"
 _UUID = re.compile(UUID_ITEM_PATTERN)

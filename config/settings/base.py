@@ -242,18 +242,45 @@ RATELIMIT_IP_META_KEY = "apps.core.ratelimit.client_ip"
 
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    _processed_dir = VAR_DIR / "celery" / "processed"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(_processed_dir),
-        "store_processed": False,
-        "control_folder": str(VAR_DIR / "celery" / "control"),
-        "polling_interval": 0.1,
-    }
+# How long a request waits for a broker that is down or hangs before it answers 503 (the endpoints
+# that schedule work; docs/operations.md, "Failure drills"): connecting gives up after
+# CELERY_BROKER_CONNECTION_TIMEOUT seconds in all, a publish that fails is tried once more
+# (CELERY_BROKER_PUBLISH_MAX_RETRIES: a pooled connection the broker dropped is replaced), and a
+# Redis broker that accepts the connection but does not answer times out after
+# CELERY_BROKER_SOCKET_TIMEOUT seconds per command. Celery's own defaults can hold a request for
+# minutes against a silent Redis.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
+BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env.int("CELERY_BROKER_PUBLISH_MAX_RETRIES", default=1),
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+
+
+def broker_transport_options(url: str) -> dict:
+    """CELERY_BROKER_TRANSPORT_OPTIONS for the broker at ``url``."""
+    if url.startswith("filesystem://"):
+        queue_dir = VAR_DIR / "celery" / "queue"
+        return {
+            "data_folder_in": str(queue_dir),
+            "data_folder_out": str(queue_dir),
+            "processed_folder": str(VAR_DIR / "celery" / "processed"),
+            "store_processed": False,
+            "control_folder": str(VAR_DIR / "celery" / "control"),
+            "polling_interval": 0.1,
+        }
+    if url.startswith(("redis://", "rediss://", "redis+socket://", "sentinel://")):
+        # Above the 1 s of the workers' blocking reads (BRPOP), so only a silent Redis trips it.
+        return {
+            "socket_timeout": BROKER_SOCKET_TIMEOUT,
+            "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        }
+    return {}
+
+
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = timedelta(days=1)
@@ -413,11 +440,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "apps.core.dialects.exception_handler",
     "DEFAULT_METADATA_CLASS": "apps.core.dialects.metadata.DialectMetadata",
-    "DEFAULT_PARSER_CLASSES": [
-        "apps.core.dialects.parsers.LimitedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Every API reads JSON bodies; the views that take forms or files say so (OCS, uploads, the
+    # OAuth start, the access-token login), so the schema lists only what each operation reads.
+    "DEFAULT_PARSER_CLASSES": ["apps.core.dialects.parsers.LimitedJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -231,9 +231,9 @@ class TestSetSelfUserProperties:
         assert guest.status_code == 401
         assert guest.json() == error(NOT_SIGNED_IN)
 
-    def test_a_malformed_session_header_is_400(self, client):
+    def test_a_malformed_session_header_is_401(self, client):
         response = client.post(self.url, {"username": "x"}, format="json", HTTP_X_SESSION_ID="not-a-uuid")
-        assert response.status_code == 400
+        assert response.status_code == 401
         assert response.json() == error("The X-Session-ID header must be a valid UUID.")
 
     def test_only_post(self, client, user):

@@ -241,9 +241,9 @@ class TestGetSelfUser:
         assert response.json() == error(f"{name}: Must be a valid boolean.")
 
     @pytest.mark.parametrize("value", ["not-a-uuid", "1234", "' OR 1=1 --"])
-    def test_a_malformed_session_id_is_a_400(self, client, value):
+    def test_a_malformed_session_id_is_a_401(self, client, value):
         response = client.get(self.url, HTTP_X_SESSION_ID=value)
-        assert response.status_code == 400
+        assert response.status_code == 401
         assert response.json() == error(BAD_SESSION_HEADER)
         assert not ApiSession.objects.exists()
 
@@ -723,9 +723,9 @@ class TestAuthenticateUser:
         assert response.status_code == 400
         assert response.json()["hasError"] is True
 
-    def test_a_malformed_session_id_is_a_400(self, client, user):
+    def test_a_malformed_session_id_is_a_401(self, client, user):
         response = self.post(client, {"email": "fox@example.com", "password": PASSWORD}, HTTP_X_SESSION_ID="nope")
-        assert response.status_code == 400
+        assert response.status_code == 401
         assert response.json() == error(BAD_SESSION_HEADER)
 
     def test_tries_are_limited_per_email(self, client, user):
@@ -949,9 +949,9 @@ class TestCreateUser:
         user = User.objects.get()
         assert (user.username, user.ref_list, user.referrer, user.is_at_least_18_confirmed) == ("newbie", [], "", False)
 
-    def test_a_malformed_session_id_is_a_400(self, client):
+    def test_a_malformed_session_id_is_a_401(self, client):
         response = self.post(client, {"email": "newbie@example.com", "password": NEW_PASSWORD}, HTTP_X_SESSION_ID="x")
-        assert response.status_code == 400
+        assert response.status_code == 401
         assert response.json() == error(BAD_SESSION_HEADER)
         assert not User.objects.exists()
 
@@ -1013,9 +1013,9 @@ class TestSignOutUser:
         guest_session.refresh_from_db()
         assert guest_session.revoked_at is not None
 
-    def test_a_malformed_session_id_is_a_400(self, client):
+    def test_a_malformed_session_id_is_a_401(self, client):
         response = client.post(self.url, HTTP_X_SESSION_ID="not-a-uuid")
-        assert response.status_code == 400
+        assert response.status_code == 401
         assert response.json() == error(BAD_SESSION_HEADER)
 
 

@@ -129,9 +129,9 @@ def test_an_unknown_session_is_anonymous(api_client):
 
 
 @pytest.mark.urls(__name__)
-def test_a_malformed_session_id_is_a_400(api_client):
+def test_a_malformed_session_id_is_a_401(api_client):
     response = api_client.get(AIMG, HTTP_X_SESSION_ID="not-a-uuid")
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert response.json() == _aimg_error("The X-Session-ID header must be a valid UUID.")
 
 

@@ -534,9 +534,9 @@ class TestCancelMembership:
         guest = client.delete(CANCEL, **as_guest())
         assert (guest.status_code, guest.json()) == (401, error(NOT_SIGNED_IN))
 
-    def test_a_malformed_session_is_a_400(self, client):
+    def test_a_malformed_session_is_a_401(self, client):
         response = client.delete(CANCEL, HTTP_X_SESSION_ID="not-a-uuid")
-        assert response.status_code == 400
+        assert response.status_code == 401
         assert response.json() == error("The X-Session-ID header must be a valid UUID.")
 
     def test_other_users_are_not_touched(self, client, user, plan):

@@ -196,7 +196,7 @@ class TestGetBillingPlans:
     def test_a_malformed_session_or_key_is_refused(self, client):
         make_plan()
         session = client.get(URL, HTTP_X_SESSION_ID="not-a-uuid")
-        assert (session.status_code, session.json()) == (400, error("The X-Session-ID header must be a valid UUID."))
+        assert (session.status_code, session.json()) == (401, error("The X-Session-ID header must be a valid UUID."))
         key = client.get(URL, HTTP_X_ADMINISTRATION_KEY="akey_unknown.secret")
         assert (key.status_code, key.json()) == (401, error("The administration key is not valid."))
 

@@ -121,9 +121,9 @@ def test_an_unusable_session_is_no_session(client, user, state):
 
 
 @pytest.mark.parametrize("value", ["not-a-uuid", "1234", "g" * 32, "' OR 1=1 --", "\u00e9" * 32])
-def test_a_malformed_session_id_is_a_400_never_a_500(client, value):
+def test_a_malformed_session_id_is_a_401_never_a_500(client, value):
     response = client.get("/testAimgEcho", HTTP_X_SESSION_ID=value)
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert response.json() == error("The X-Session-ID header must be a valid UUID.")
     assert response["X-Request-ID"]
 

@@ -134,6 +134,26 @@ def test_json_on_request(client, how):
     }
 
 
+@pytest.mark.parametrize(
+    "how, content_type",
+    [
+        ({"QUERY_STRING": "format=json", "HTTP_ACCEPT": "application/xml"}, "application/json"),
+        ({"QUERY_STRING": "format=xml", "HTTP_ACCEPT": "application/json"}, "application/xml; charset=utf-8"),
+        ({"QUERY_STRING": "format=yaml", "HTTP_ACCEPT": "application/json"}, "application/json"),
+        ({"QUERY_STRING": "format=yaml"}, "application/xml; charset=utf-8"),
+        ({"HTTP_ACCEPT": "image/png"}, "application/xml; charset=utf-8"),
+        ({"HTTP_ACCEPT": "text/xml, application/json"}, "application/xml; charset=utf-8"),
+        ({"HTTP_ACCEPT": "text/html;q=0.9, application/json"}, "application/json"),
+    ],
+)
+def test_the_format_is_chosen_as_nextcloud_does_and_never_refused(client, how, content_type):
+    """The format parameter wins over Accept; otherwise the first of JSON or XML Accept names; XML
+    when neither is named or the parameter is unknown. Never a 406."""
+    response = client.get(f"{V2}echo", **OCS, **how)
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+
+
 def test_created_is_an_ok_envelope(client):
     response = client.post(f"{V2}echo?format=json", {"name": "fox"}, format="json", **OCS)
     assert response.status_code == 201

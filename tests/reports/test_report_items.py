@@ -222,9 +222,9 @@ def test_item_ids_may_be_one_comma_separated_string(client, author):
     assert [entry["success"] for entry in response.json()["payload"]] == [True, True]
 
 
-def test_a_malformed_session_header_is_a_400(client):
+def test_a_malformed_session_header_is_a_401(client):
     response = client.post(URL, {"itemIds": []}, format="json", HTTP_X_SESSION_ID="nope")
-    assert response.status_code == 400
+    assert response.status_code == 401
 
 
 # --- getReportQueues -----------------------------------------------------------------------------------------

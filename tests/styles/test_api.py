@@ -359,6 +359,11 @@ def test_list_filters(alice, params, expected):
         ({"archived": "maybe"}, ["query", "archived"]),
         ({"enabled": "2"}, ["query", "enabled"]),
         ({"public": "perhaps"}, ["query", "public"]),
+        ({"public": "null"}, ["query", "public"]),
+        ({"public": ""}, ["query", "public"]),
+        ({"include_public": "null"}, ["query", "include_public"]),
+        ({"organization_id": ""}, ["query", "organization_id"]),
+        ({"organization_id": "null"}, ["query", "organization_id"]),
         ({"style_category": "PUNK"}, ["query", "style_category"]),
         ({"skip": "-1"}, ["query", "skip"]),
         ({"limit": "many"}, ["query", "limit"]),
@@ -366,6 +371,10 @@ def test_list_filters(alice, params, expected):
 )
 def test_bad_list_parameters_are_a_422(alice, params, loc):
     assert [error["loc"] for error in detail(alice.get(f"{BASE}/", params))] == [loc]
+
+
+def test_an_empty_owner_id_is_a_422_even_for_administrators(admin):
+    assert [error["loc"] for error in detail(admin.get(f"{BASE}/", {"owner_id": ""}))] == [["query", "owner_id"]]
 
 
 def test_owner_id_is_for_administrators(alice, bob, admin):

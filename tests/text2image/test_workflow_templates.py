@@ -217,9 +217,9 @@ def test_api2_needs_a_signed_in_user_with_a_pro_tier(api_client, path):
     assert error_of(response) == API2_TIER_MESSAGE
 
 
-def test_a_malformed_session_id_is_a_bad_request(api_client):
+def test_a_malformed_session_id_is_refused_as_a_credential(api_client):
     response = api_client.get(TEMPLATES, HTTP_X_SESSION_ID="not-a-uuid")
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert error_of(response) == "The X-Session-ID header must be a valid UUID."
 
 

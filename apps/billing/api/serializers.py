@@ -1,6 +1,7 @@
 """AIMG billing payloads: request bodies and queries, and the BillingPlan objects as the annex lists
 them."""
 
+import uuid
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from drf_spectacular.types import OpenApiTypes
@@ -22,16 +23,21 @@ from apps.billing.models import (
     PriceType,
 )
 from apps.billing.selectors import number
-from apps.core.dialects.fields import StrictCharField, StrictEmailField, StrictIntegerField
+from apps.core.dialects.fields import UUID_PATTERN, StrictCharField, StrictEmailField, StrictIntegerField
 
 MAX_LIST = 50
 MAX_TEXT = 5000
+
+# planIDs: comma-separated plan ids (blanks and empty entries ignored).
+PLAN_IDS_PATTERN = rf"^[\s,]*({UUID_PATTERN}[\s]*(,[\s,]*{UUID_PATTERN}[\s]*)*)?[\s,]*$"
+PLAN_IDS_SHAPE = "Give a comma-separated list of plan ids (UUIDs)."
 
 
 # --- fields ---------------------------------------------------------------------------------------
 
 
 @extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"})
 class HttpUrlField(StrictCharField):
     """An absolute http(s) URL."""
 
@@ -59,17 +65,17 @@ def _choice(choices, **kwargs):
 class BillingPlansQuerySerializer(serializers.Serializer):
     redirectURL = HttpUrlField(required=False, allow_blank=True, max_length=2000)  # noqa: N815
     paymentURL = HttpUrlField(required=False, allow_blank=True, max_length=2000)  # noqa: N815
-    planIDs = serializers.CharField(required=False, allow_blank=True, max_length=10_000)  # noqa: N815
+    planIDs = serializers.RegexField(  # noqa: N815
+        PLAN_IDS_PATTERN,
+        required=False,
+        allow_blank=True,
+        max_length=10_000,
+        error_messages={"invalid": PLAN_IDS_SHAPE},
+    )
     code = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
     def validate_planIDs(self, value):  # noqa: N802
-        import uuid
-
-        ids = [part.strip() for part in value.split(",") if part.strip()]
-        try:
-            return [uuid.UUID(part) for part in ids]
-        except ValueError:
-            raise serializers.ValidationError("Give a comma-separated list of plan ids (UUIDs).") from None
+        return [uuid.UUID(part.strip()) for part in value.split(",") if part.strip()]
 
 
 class PaymentProviderInputSerializer(serializers.Serializer):

@@ -79,7 +79,7 @@ class UploadFileView(AimgView):
         operation_id="uploadFile",
         tags=TAGS,
         request={"multipart/form-data": UploadFileSerializer},
-        responses={200: FileMetadataSerializer},
+        responses={200: FileMetadataSerializer, 409: OpenApiResponse(description="The id is taken.")},
     )
     def post(self, request):
         request._request.upload_handlers.insert(

@@ -109,15 +109,16 @@ class FileIdQuerySerializer(serializers.Serializer):
     id = serializers.CharField(max_length=1024, trim_whitespace=False, help_text="The unique identifier of the File.")
 
 
-def _printable(value: str) -> str:
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-        raise serializers.ValidationError("The id may not contain control characters.")
-    return value
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 
 
 class GetFileQuerySerializer(serializers.Serializer):
-    id = serializers.CharField(
-        max_length=1024, trim_whitespace=False, validators=[_printable], help_text="The unique identifier of the File."
+    id = serializers.RegexField(
+        NO_CONTROL_CHARACTERS,
+        max_length=1024,
+        trim_whitespace=False,
+        error_messages={"invalid": "The id may not contain control characters."},
+        help_text="The unique identifier of the File.",
     )
     skipChecksum = serializers.BooleanField(required=False, default=False)  # noqa: N815
     width = serializers.IntegerField(required=False, min_value=1)

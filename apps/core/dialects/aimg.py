@@ -1,5 +1,6 @@
 """AIMG: ``{"hasError", "errorMessage", "errorCode"?, "payload", "metadata"?}`` and keyset pagination."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from rest_framework import serializers
@@ -79,11 +80,57 @@ def millisecond_bounds(value: int) -> tuple[datetime, datetime]:
 MAX_INDEX = to_millis(datetime.max.replace(tzinfo=UTC))
 
 
-class _PaginationQuery(serializers.Serializer):
+INDEX_PATTERN = r"^[0-9]{1,15}$"
+
+
+class PaginationIndexField(serializers.IntegerField):
+    """A UNIX time in milliseconds, as the digits of a string (no sign, blanks or decimals)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, min_value=0, max_value=MAX_INDEX, default=0, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(INDEX_PATTERN, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class PaginationQuery(serializers.Serializer):
+    """The query of every keyset-paginated AIMG list."""
+
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
-    paginationIndex = serializers.IntegerField(required=False, min_value=0, max_value=MAX_INDEX, default=0)  # noqa: N815
+    paginationIndex = PaginationIndexField()  # noqa: N815
     reversePagination = serializers.BooleanField(required=False, default=False)  # noqa: N815
     skipCount = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)  # noqa: N815
+
+
+def pagination_parameters(what: str) -> list:
+    """The query parameters of a keyset-paginated AIMG list, as ``PaginationQuery`` reads them
+    (one declaration for every list, so the schema states the bounds the kernel enforces)."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    def query(name, schema, description):
+        return OpenApiParameter(name, schema, OpenApiParameter.QUERY, required=False, description=description)
+
+    return [
+        query(
+            "paginationIndex",
+            {"type": "string", "pattern": INDEX_PATTERN},
+            f"UNIX time in ms: {what} older than it are returned (newer ones with reversePagination).",
+        ),
+        query("reversePagination", OpenApiTypes.BOOL, "Oldest first."),
+        query(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            f"{what.capitalize()} per page, at most {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+        ),
+        query(
+            "skipCount",
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+            f"{what.capitalize()} to skip (slow at depth; prefer paginationIndex).",
+        ),
+    ]
 
 
 class KeysetPagination(BasePagination):
@@ -107,7 +154,7 @@ class KeysetPagination(BasePagination):
     """
 
     def paginate_queryset(self, queryset, request, view=None):
-        params = parse_query(_PaginationQuery, request)
+        params = parse_query(PaginationQuery, request)
         field = getattr(view, "pagination_reference_field", "created_at")
         self.field = field
         self.limit = params["limit"]

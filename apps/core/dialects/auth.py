@@ -32,7 +32,8 @@ class AimgAuthentication(BaseAuthentication):
     """``X-Session-ID`` (a UUID naming a server-made session) and ``X-Administration-Key``.
 
     An admin key authenticates as its staff owner; otherwise the session's user (or a guest).
-    A malformed session id is a 400, an unknown or revoked one is simply no session.
+    A malformed session id is a credential that fails (401, like a wrong admin key); an unknown or
+    revoked one is simply no session.
     """
 
     def authenticate(self, request):
@@ -45,7 +46,7 @@ class AimgAuthentication(BaseAuthentication):
             try:
                 session_id = uuid.UUID(raw_session.strip())
             except ValueError as exc:
-                raise exceptions.ParseError(f"The {SESSION_HEADER} header must be a valid UUID.") from exc
+                raise exceptions.AuthenticationFailed(f"The {SESSION_HEADER} header must be a valid UUID.") from exc
             session = selectors.active_session(session_id=session_id, domain=request.domain)
         admin_key = None
         if raw_key:

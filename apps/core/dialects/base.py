@@ -84,8 +84,13 @@ class DialectMixin:
 
 
 def parse_query(serializer_class, request) -> dict:
-    """The validated query parameters, or an InvalidInput (location ``query``) naming each bad one."""
-    query = serializer_class(data=request.query_params)
+    """The validated query parameters, or an InvalidInput (location ``query``) naming each bad one.
+
+    The parameters are read as plain values, not as an HTML form: a parameter that is present is
+    validated even when empty (``?userID=`` is not a UUID), and only an absent one takes its default.
+    A repeated parameter counts with its last value.
+    """
+    query = serializer_class(data={name: request.query_params.get(name) for name in request.query_params})
     if not query.is_valid():
         raise InvalidInput(errors={(name,): messages for name, messages in query.errors.items()}, location="query")
     return query.validated_data

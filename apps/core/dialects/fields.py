@@ -8,6 +8,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+# A UUID as the APIs write one: 8-4-4-4-12 hex digits, either case.
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
 
 class StrictCharField(serializers.CharField):
     """A JSON string, and only a string."""

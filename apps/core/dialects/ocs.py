@@ -9,6 +9,7 @@ import re
 from xml.sax.saxutils import escape
 
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +19,7 @@ from apps.core.errors import PreconditionFailed
 
 from .auth import AimgAuthentication, BearerTokenAuthentication, DomainBasicAuthentication
 from .base import Dialect, DialectMixin
+from .parsers import LimitedJSONParser
 
 RESPOND_UNAUTHORISED = 997
 RESPOND_NOT_FOUND = 998
@@ -128,13 +130,37 @@ class OcsDialect(Dialect):
         return response
 
     def select_renderer(self, request):
-        try:
-            renderer, _ = DefaultContentNegotiation().select_renderer(
-                _FormatRequest(request), [cls() for cls in self.renderer_classes]
-            )
-            return renderer
-        except Exception:
-            return self.renderer_classes[0]()
+        renderer, _ = OcsContentNegotiation().select_renderer(
+            _FormatRequest(request), [cls() for cls in self.renderer_classes]
+        )
+        return renderer
+
+
+class OcsContentNegotiation(DefaultContentNegotiation):
+    """Nextcloud's choice of format, which never refuses: the ``format`` parameter (``json`` or
+    ``xml``) when given, else the first of JSON or XML the ``Accept`` header names, else XML.
+
+    An unknown ``format`` or an ``Accept`` naming neither falls back to XML, as Nextcloud's OCS
+    middleware does, instead of DRF's 406. A view with renderers of its own (an image) keeps DRF's
+    negotiation for them.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        by_format = {renderer.format: renderer for renderer in renderers}
+        if not {"json", "xml"} <= set(by_format):
+            return super().select_renderer(request, renderers, format_suffix)
+        wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE or "format")
+        if wanted not in by_format:
+            wanted = "xml"
+            for media_range in request.META.get("HTTP_ACCEPT", "").split(","):
+                media_type = media_range.split(";", 1)[0].strip().lower()
+                if media_type in ("application/json", "text/json"):
+                    wanted = "json"
+                    break
+                if media_type in ("application/xml", "text/xml"):
+                    break
+        renderer = by_format[wanted]
+        return renderer, renderer.media_type
 
 
 class _FormatRequest:
@@ -152,6 +178,9 @@ OCS = OcsDialect()
 class OcsMixin(DialectMixin):
     dialect = OCS
     renderer_classes = OCS.renderer_classes
+    content_negotiation_class = OcsContentNegotiation
+    # Nextcloud reads a request's parameters from form fields, JSON or the query string.
+    parser_classes = (LimitedJSONParser, FormParser, MultiPartParser)
     authentication_classes = (BearerTokenAuthentication, DomainBasicAuthentication, AimgAuthentication)
     pagination_class = None
 

@@ -33,7 +33,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.routers import DynamicRoute, Route, SimpleRouter
 
-from apps.core.dialects.base import parse_query
+from apps.core.dialects.base import MAX_OFFSET, parse_query
 from apps.core.dialects.permissions import IsSignedIn
 from apps.core.dialects.sartiq import SartiqViewSet
 from apps.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -76,9 +76,15 @@ PUBLIC_PARAMETERS = [
         description="Only public (true, of every owner) or only private (false) resources.",
     ),
 ]
-PAGE_PARAMETERS = [
-    OpenApiParameter("skip", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False, default=0),
-    OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False, default=100),
+PAGE_PARAMETERS = [  # as SkipLimitPagination reads them
+    OpenApiParameter(
+        "skip",
+        {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+        OpenApiParameter.QUERY,
+        required=False,
+        default=0,
+    ),
+    OpenApiParameter("limit", {"type": "integer", "minimum": 0}, OpenApiParameter.QUERY, required=False, default=100),
 ]
 
 
@@ -88,17 +94,31 @@ class MessageSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+# Query parameters as FastAPI reads them (``parse_query`` validates a parameter that is present,
+# even empty): absent is "not given", but an empty or "null" value is not a UUID or a boolean (422).
+def QueryUUID():  # noqa: N802
+    return serializers.UUIDField(required=False, default=None)
+
+
+def QueryChoice(choices):  # noqa: N802
+    return serializers.ChoiceField(choices, required=False, default=None)
+
+
+def QueryBoolean(default=None):  # noqa: N802
+    return serializers.BooleanField(required=False, default=default)
+
+
 class OrganizationQuery(serializers.Serializer):
-    organization_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    organization_id = QueryUUID()
 
 
 class _ListQuery(OrganizationQuery):
-    owner_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    owner_id = QueryUUID()
 
 
 class _PublicListQuery(_ListQuery):
-    include_public = serializers.BooleanField(required=False, default=False)
-    public = serializers.BooleanField(required=False, allow_null=True, default=None)
+    include_public = QueryBoolean(default=False)
+    public = QueryBoolean()
 
 
 class SartiqResourceViewSet(SartiqViewSet):

@@ -13,14 +13,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.dialects.aimg import MAX_LIMIT, AimgViewSet
-from apps.core.dialects.base import MAX_OFFSET, parse_query
+from apps.core.dialects.aimg import AimgViewSet, pagination_parameters
+from apps.core.dialects.base import parse_query
 from apps.core.dialects.parsers import LimitedJSONParser
 from apps.core.dialects.permissions import HasApiSession, IsSignedIn
 from apps.core.errors import NotFound
+from apps.items.api.schemas import ITEM_RESULTS
 
 from .. import selectors, services
 from ..models import Folder
+from .schemas import PUBLIC_FOLDER, PUBLIC_FOLDERS, SELF_FOLDER, SELF_FOLDERS
 from .serializers import (
     PRIVATE_ID_SCHEMA,
     PUBLIC_ID_SCHEMA,
@@ -52,16 +54,7 @@ def _q(name, kind, description="", required=False, **kwargs) -> OpenApiParameter
     return OpenApiParameter(name, kind, OpenApiParameter.QUERY, required=required, description=description, **kwargs)
 
 
-PAGINATION_PARAMETERS = [
-    _q(
-        "paginationIndex",
-        {"type": "string", "pattern": "^[0-9]{1,14}$"},
-        "UNIX time in ms: folders created before it are returned.",
-    ),
-    _q("reversePagination", OpenApiTypes.BOOL, "Oldest first (folders created after paginationIndex)."),
-    _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Folders per page (default 100)."),
-    _q("skipCount", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "Folders to skip."),
-]
+PAGINATION_PARAMETERS = pagination_parameters("folders")
 _SUCCESS = inline_serializer("FolderSuccess", {"success": serializers.BooleanField()})
 _THUMBNAILS = inline_serializer(
     "FolderThumbnailsOutcome",
@@ -70,11 +63,6 @@ _THUMBNAILS = inline_serializer(
         "modified": serializers.ListField(child=serializers.CharField()),
         "actual": serializers.ListField(child=serializers.CharField()),
     },
-)
-_MOVE = inline_serializer(
-    "FolderMoveOutcome",
-    {"id": serializers.CharField(), "success": serializers.BooleanField(), "message": serializers.CharField()},
-    many=True,
 )
 
 
@@ -196,10 +184,11 @@ def _operations(kind: str, tags: list, bodies: FolderBodies, *, public: bool) ->
     ]
     if public:
         list_parameters.insert(0, _q("userID", OpenApiTypes.UUID, "Only the public folders of this user."))
-    folder = {200: OpenApiTypes.OBJECT}
+    folder = {200: PUBLIC_FOLDER if public else SELF_FOLDER}
+    folders = {200: PUBLIC_FOLDERS if public else SELF_FOLDERS}
     return {
         "list_folders": extend_schema(
-            operation_id=f"get{kind}Folders", tags=tags, parameters=list_parameters, responses=folder
+            operation_id=f"get{kind}Folders", tags=tags, parameters=list_parameters, responses=folders
         ),
         "create_folder": extend_schema(
             operation_id=f"create{kind}Folder", tags=tags, request=CreateFolderBody, responses=folder
@@ -267,7 +256,7 @@ class MoveItemsViewSet(AimgViewSet):
         return None if ref is None else selectors.own_folder(self.request.user, ref)
 
     @extend_schema(
-        operation_id="moveItemsBetweenFolders", tags=COMMON_TAGS, request=MoveItemsBody, responses={200: _MOVE}
+        operation_id="moveItemsBetweenFolders", tags=COMMON_TAGS, request=MoveItemsBody, responses={200: ITEM_RESULTS}
     )
     def move_items(self, request):
         data = _body(MoveItemsBody, request)

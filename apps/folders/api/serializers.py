@@ -7,7 +7,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.dialects.fields import StrictCharField
+from apps.core.dialects.fields import UUID_PATTERN, StrictCharField
 from apps.items.api.serializers import thumbnail_payload
 
 from ..models import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
@@ -43,7 +43,6 @@ def folder_payload(folder, *, preview: FolderPreview, request) -> dict:
 # Each documents exactly what the field accepts, so a request the schema allows is never refused as
 # malformed (only for what the state decides: an unknown folder, a full folder, …).
 
-UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 NO_NUL = "^[^\\u0000]*$"
 SOME_TEXT = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"  # not only blanks, no NUL
 PRIVATE_ID_SCHEMA = {"type": "string", "format": "uuid", "description": "A private folder id (a UUID)."}

@@ -7,14 +7,14 @@ paginated on the reference timestamp (``reference_at``), per the Pagination anne
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.response import Response
 
-from apps.core.dialects.aimg import MAX_LIMIT, AimgViewSet, KeysetPagination
+from apps.core.dialects.aimg import MAX_LIMIT, AimgViewSet, KeysetPagination, pagination_parameters
 from apps.core.dialects.base import parse_query
-from apps.core.dialects.fields import StrictUUIDField
+from apps.core.dialects.fields import UUID_PATTERN, StrictUUIDField
 from apps.core.dialects.permissions import (
     HasApiSession,
     IsSignedIn,
@@ -25,6 +25,7 @@ from apps.core.errors import NotFound
 
 from .. import selectors, services
 from ..models import Item, Reaction
+from .schemas import IMAGE, IMAGE_INFO, IMAGE_INFOS, IMAGES, ITEM_RESULTS, SAMPLES
 from .serializers import image_info_payload, image_payload, image_payloads, sample_payload
 
 TAGS = ["Image Management"]
@@ -153,23 +154,13 @@ def _q(name, kind=str, description="", required=False, enum=None) -> OpenApiPara
     return OpenApiParameter(name, kind, OpenApiParameter.QUERY, required=required, description=description, enum=enum)
 
 
-PAGINATION_PARAMETERS = [
-    _q("paginationIndex", str, "UNIX time in ms: items with an older reference timestamp are returned."),
-    _q("reversePagination", bool, "Oldest first (items newer than paginationIndex)."),
-    _q("limit", int, "Items per page, at most 1000 (default 100)."),
-    _q("skipCount", int, "Items to skip (slow at depth; prefer paginationIndex)."),
-]
+PAGINATION_PARAMETERS = pagination_parameters("items")
+FOLDER_ID = {"type": "string", "pattern": f"^(root|(p-)?{UUID_PATTERN})$"}
 MTYPE_PARAMETER = _q("mtype", str, "image or video; both when absent.", enum=["image", "video"])
 APPROVAL_PARAMETER = _q(
     "publicApprovalStatus", str, "Only items in this approval state.", enum=["none", "pending", "approved", "rejected"]
 )
 IMAGE_ID_PARAMETER = _q("imageID", OpenApiTypes.UUID, "The id of the item.", required=True)
-_OBJECT = OpenApiTypes.OBJECT
-_RESULTS = inline_serializer(
-    "AimgItemResult",
-    {"id": serializers.CharField(), "success": serializers.BooleanField(), "message": serializers.CharField()},
-    many=True,
-)
 
 
 # --- reads -------------------------------------------------------------------------------------------
@@ -201,12 +192,14 @@ class ItemReadViewSet(AimgViewSet):
             raise NotFound("No item with this imageID exists, or you may not see it.")
         return item
 
-    @extend_schema(operation_id="getItem", tags=TAGS, parameters=[IMAGE_ID_PARAMETER], responses={200: _OBJECT})
+    @extend_schema(operation_id="getItem", tags=TAGS, parameters=[IMAGE_ID_PARAMETER], responses={200: IMAGE})
     def get_item(self, request):
         item = self._item(request, self._visible(request))
         return Response(image_payload(item, viewer=request.user, request=request))
 
-    @extend_schema(operation_id="getItemDetails", tags=TAGS, parameters=[IMAGE_ID_PARAMETER], responses={200: _OBJECT})
+    @extend_schema(
+        operation_id="getItemDetails", tags=TAGS, parameters=[IMAGE_ID_PARAMETER], responses={200: IMAGE_INFO}
+    )
     def get_item_details(self, request):
         item = self._item(request, self._visible(request).select_related("owner"))
         if not selectors.is_owner(item, request.user, session=api_session(request)):
@@ -214,9 +207,7 @@ class ItemReadViewSet(AimgViewSet):
             item.view_count += 1
         return Response(image_info_payload(item, viewer=request.user, request=request))
 
-    @extend_schema(
-        operation_id="getLastCompletedItem", tags=TAGS, parameters=[MTYPE_PARAMETER], responses={200: _OBJECT}
-    )
+    @extend_schema(operation_id="getLastCompletedItem", tags=TAGS, parameters=[MTYPE_PARAMETER], responses={200: IMAGE})
     def get_last_completed_item(self, request):
         data = parse_query(MtypeQuery, request)
         item = selectors.last_completed_item(request.user, session=api_session(request), media_kind=data.get("mtype"))
@@ -229,12 +220,12 @@ class ItemReadViewSet(AimgViewSet):
         tags=TAGS,
         parameters=[
             MTYPE_PARAMETER,
-            _q("folderID", str, "A folder id ('p-<uuid>' for a public one), or root for the items outside any folder."),
+            _q("folderID", FOLDER_ID, "A folder id ('p-<uuid>' if public), or root: the items outside any folder."),
             _q("isPublic", bool, "Only items with this public flag."),
             APPROVAL_PARAMETER,
             *PAGINATION_PARAMETERS,
         ],
-        responses={200: _OBJECT},
+        responses={200: IMAGES},
     )
     def get_my_creations(self, request):
         data = parse_query(MyCreationsQuery, request)
@@ -251,10 +242,10 @@ class ItemReadViewSet(AimgViewSet):
         parameters=[
             _q("userID", OpenApiTypes.UUID, "Only items of this user."),
             MTYPE_PARAMETER,
-            _q("folderID", str, "Only items of this public folder ('p-' and a UUID)."),
+            _q("folderID", {"type": "string", "pattern": f"^p-{UUID_PATTERN}$"}, "Only items of this public folder."),
             *PAGINATION_PARAMETERS,
         ],
-        responses={200: _OBJECT},
+        responses={200: IMAGES},
     )
     def get_public_creations(self, request):
         data = parse_query(PublicCreationsQuery, request)
@@ -270,7 +261,7 @@ class ItemReadViewSet(AimgViewSet):
         operation_id="getBatchItems",
         tags=TAGS,
         parameters=[_q("batchID", OpenApiTypes.UUID, "The batch of items.", required=True)],
-        responses={200: _OBJECT},
+        responses={200: IMAGE_INFOS},
     )
     def get_batch_items(self, request):
         batch_id = parse_query(BatchQuery, request)["batchID"]
@@ -285,8 +276,10 @@ class ItemReadViewSet(AimgViewSet):
     @extend_schema(
         operation_id="getSampleItems",
         tags=TAGS,
-        parameters=[_q("limit", int, "How many items, at most 1000 (default 100).")],
-        responses={200: _OBJECT},
+        parameters=[
+            _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "How many items (default 100).")
+        ],
+        responses={200: SAMPLES},
     )
     def get_sample_items(self, request):
         limit = parse_query(SampleQuery, request)["limit"]
@@ -297,7 +290,7 @@ class ItemReadViewSet(AimgViewSet):
         )
         return Response([sample_payload(item, request=request) for item in items])
 
-    @extend_schema(operation_id="getLatestItems", tags=TAGS, parameters=PAGINATION_PARAMETERS, responses={200: _OBJECT})
+    @extend_schema(operation_id="getLatestItems", tags=TAGS, parameters=PAGINATION_PARAMETERS, responses={200: SAMPLES})
     def get_latest_items(self, request):
         items = selectors.publicly_visible_items().filter(owner__domain=request.domain)
         return self._paginate(items, payload=sample_payload)
@@ -312,12 +305,12 @@ class AdminItemsViewSet(ItemReadViewSet):
         parameters=[
             _q("userID", OpenApiTypes.UUID, "Only items of this user."),
             MTYPE_PARAMETER,
-            _q("folderID", str, "A folder id ('p-<uuid>' for a public one), or root for the items outside any folder."),
+            _q("folderID", FOLDER_ID, "A folder id ('p-<uuid>' if public), or root: the items outside any folder."),
             _q("isPublic", bool, "Only items with this public flag."),
             APPROVAL_PARAMETER,
             *PAGINATION_PARAMETERS,
         ],
-        responses={200: _OBJECT},
+        responses={200: IMAGES},
     )
     def get_items(self, request):
         data = parse_query(AdminItemsQuery, request)
@@ -347,19 +340,19 @@ class ReactionViewSet(AimgViewSet):
         )
         return Response([result.as_dict() for result in results])
 
-    @extend_schema(operation_id="likeItems", tags=TAGS, request=ImageIdsBody, responses={200: _RESULTS})
+    @extend_schema(operation_id="likeItems", tags=TAGS, request=ImageIdsBody, responses={200: ITEM_RESULTS})
     def like_items(self, request):
         return self._react(request, Reaction.Kind.LIKE, add=True)
 
-    @extend_schema(operation_id="unlikeItems", tags=TAGS, request=ImageIdsBody, responses={200: _RESULTS})
+    @extend_schema(operation_id="unlikeItems", tags=TAGS, request=ImageIdsBody, responses={200: ITEM_RESULTS})
     def unlike_items(self, request):
         return self._react(request, Reaction.Kind.LIKE, add=False)
 
-    @extend_schema(operation_id="dislikeItems", tags=TAGS, request=ImageIdsBody, responses={200: _RESULTS})
+    @extend_schema(operation_id="dislikeItems", tags=TAGS, request=ImageIdsBody, responses={200: ITEM_RESULTS})
     def dislike_items(self, request):
         return self._react(request, Reaction.Kind.DISLIKE, add=True)
 
-    @extend_schema(operation_id="undislikeItems", tags=TAGS, request=ImageIdsBody, responses={200: _RESULTS})
+    @extend_schema(operation_id="undislikeItems", tags=TAGS, request=ImageIdsBody, responses={200: ITEM_RESULTS})
     def undislike_items(self, request):
         return self._react(request, Reaction.Kind.DISLIKE, add=False)
 

@@ -17,12 +17,13 @@ from apps.accounts import selectors as accounts
 from apps.billing.selectors import effective_tier
 from apps.core.dialects.aimg import AimgViewSet
 from apps.core.dialects.base import parse_query
-from apps.core.dialects.fields import StrictBooleanField, StrictUUIDField
+from apps.core.dialects.fields import UUID_PATTERN, StrictBooleanField, StrictUUIDField
 from apps.core.dialects.permissions import NOT_SIGNED_IN, HasApiSession, api_session, has_perm
 from apps.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 
 from .. import selectors, services
 from ..models import Item
+from .schemas import IMAGE, ITEM_RESULTS
 from .serializers import image_payload
 
 TAGS = ["Image Management"]
@@ -73,6 +74,18 @@ class ItemIdsField(serializers.Field):
         return [str(item_id) for item_id in value]
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string", "format": "uuid"}, "minItems": 1},
+            {"type": "string", "pattern": rf"^\s*{UUID_PATTERN}\s*(,\s*{UUID_PATTERN}\s*)*$"},
+        ]
+    }
+)
+class NonEmptyItemIdsField(ItemIdsField):
+    """Item ids where at least one is needed (the serializer refuses an empty list)."""
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class CommaSeparatedIdsField(serializers.CharField):
     """Item ids as one comma-separated query parameter."""
@@ -115,7 +128,7 @@ class SetItemPropertiesSerializer(serializers.Serializer):
 
 
 class SetPublicApprovalStatusSerializer(serializers.Serializer):
-    imageIDs = ItemIdsField()  # noqa: N815
+    imageIDs = NonEmptyItemIdsField()  # noqa: N815
     publicApprovalStatus = serializers.ChoiceField(choices=["approved", "rejected"])  # noqa: N815
 
     def validate_imageIDs(self, value):  # noqa: N802
@@ -125,7 +138,7 @@ class SetPublicApprovalStatusSerializer(serializers.Serializer):
 
 
 class SetProtectedSerializer(serializers.Serializer):
-    imageIDs = ItemIdsField()  # noqa: N815
+    imageIDs = NonEmptyItemIdsField()  # noqa: N815
 
     def validate_imageIDs(self, value):  # noqa: N802
         if not value:
@@ -138,11 +151,6 @@ class MigrateLibrarySerializer(serializers.Serializer):
     destinationUserID = StrictUUIDField()  # noqa: N815
 
 
-_RESULTS = inline_serializer(
-    "ItemResult",
-    {"id": serializers.CharField(), "success": serializers.BooleanField(), "message": serializers.CharField()},
-    many=True,
-)
 _MIGRATION = inline_serializer(
     "MigrateLibraryResult", {"success": serializers.BooleanField(), "message": serializers.CharField()}
 )
@@ -199,7 +207,7 @@ class ItemWriteViewSet(AimgViewSet):
         return [permission()] if permission else []
 
     @extend_schema(
-        operation_id="deleteItems", tags=TAGS, parameters=[DeleteItemsQuerySerializer], responses={200: _RESULTS}
+        operation_id="deleteItems", tags=TAGS, parameters=[DeleteItemsQuerySerializer], responses={200: ITEM_RESULTS}
     )
     def delete_items(self, request):
         params = parse_query(DeleteItemsQuerySerializer, request)
@@ -226,7 +234,9 @@ class ItemWriteViewSet(AimgViewSet):
 
         return Response(_results(services.delete_items(item_ids=params["imageIDs"], may_delete=may_delete)))
 
-    @extend_schema(operation_id="restoreItems", tags=TAGS, request=RestoreItemsSerializer, responses={200: _RESULTS})
+    @extend_schema(
+        operation_id="restoreItems", tags=TAGS, request=RestoreItemsSerializer, responses={200: ITEM_RESULTS}
+    )
     def restore_items(self, request):
         data = _body(RestoreItemsSerializer, request)
         if data.get("userID") is not None:
@@ -238,7 +248,7 @@ class ItemWriteViewSet(AimgViewSet):
         operation_id="setItemProperties",
         tags=TAGS,
         request=SetItemPropertiesSerializer,
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: IMAGE},
     )
     def set_item_properties(self, request):
         data = _body(SetItemPropertiesSerializer, request)
@@ -254,7 +264,7 @@ class ItemWriteViewSet(AimgViewSet):
         operation_id="setPublicApprovalStatus",
         tags=TAGS,
         request=SetPublicApprovalStatusSerializer,
-        responses={200: _RESULTS},
+        responses={200: ITEM_RESULTS},
     )
     def set_public_approval_status(self, request):
         data = _body(SetPublicApprovalStatusSerializer, request)
@@ -263,7 +273,9 @@ class ItemWriteViewSet(AimgViewSet):
         )
         return Response(_results(results))
 
-    @extend_schema(operation_id="setProtected", tags=TAGS, request=SetProtectedSerializer, responses={200: _RESULTS})
+    @extend_schema(
+        operation_id="setProtected", tags=TAGS, request=SetProtectedSerializer, responses={200: ITEM_RESULTS}
+    )
     def set_protected(self, request):
         data = _body(SetProtectedSerializer, request)
         return Response(_results(services.toggle_protected(item_ids=data["imageIDs"])))

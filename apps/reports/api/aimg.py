@@ -16,8 +16,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from apps.core.dialects.aimg import MAX_LIMIT, AimgViewSet, KeysetPagination
-from apps.core.dialects.base import MAX_OFFSET, parse_query
+from apps.core.dialects.aimg import AimgViewSet, KeysetPagination, pagination_parameters
+from apps.core.dialects.base import parse_query
 from apps.core.dialects.permissions import HasApiSession, IsSignedIn, has_perm
 from apps.core.errors import NotFound
 from apps.core.ratelimit import client_ip, rate_limited
@@ -42,16 +42,7 @@ def _q(name, kind=str, description="", required=False, enum=None) -> OpenApiPara
     return OpenApiParameter(name, kind, OpenApiParameter.QUERY, required=required, description=description, enum=enum)
 
 
-PAGINATION_PARAMETERS = [
-    _q(
-        "paginationIndex",
-        {"type": "string", "pattern": r"^[0-9]{1,14}$"},
-        "UNIX time in ms: reports filed before it are returned (after it, reversed).",
-    ),
-    _q("reversePagination", bool, "Oldest first."),
-    _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Reports per page (default 100)."),
-    _q("skipCount", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "Reports to skip."),
-]
+PAGINATION_PARAMETERS = pagination_parameters("reports")
 _NAMES = {"type": "string", "pattern": parsing.NAME_LIST_PATTERN}
 
 

@@ -24,6 +24,7 @@ from apps.core.sartiq.viewsets import (
     OWNER_PARAMETER,
     PAGE_PARAMETERS,
     MessageSerializer,
+    OrganizationQuery,
     SartiqResourceViewSet,
 )
 
@@ -76,10 +77,6 @@ class IsAdministrator(BasePermission):
             return False
         self.message = ADMIN_ONLY
         return is_admin(user)
-
-
-class _OrganizationQuery(serializers.Serializer):
-    organization_id = serializers.UUIDField(required=False, allow_null=True, default=None)
 
 
 class _UploadLoraForm(serializers.Serializer):
@@ -187,7 +184,7 @@ class StyleViewSet(SartiqResourceViewSet):
     )
     @action(detail=False, methods=["get"], url_path=r"slug/(?P<slug>[^/]+)", url_name="slug")
     def by_slug(self, request, slug=None, **kwargs):
-        query = parse_query(_OrganizationQuery, request)
+        query = parse_query(OrganizationQuery, request)
         style = selectors.style_by_slug(user=request.user, slug=slug, organization_id=query["organization_id"])
         if style is None:
             raise self.not_found()
@@ -254,7 +251,7 @@ class StyleViewSet(SartiqResourceViewSet):
         detail=False, methods=["get"], url_path=r"admin/?", url_name="admin-list", permission_classes=[IsAdministrator]
     )
     def admin_list(self, request, *args, **kwargs):
-        query = parse_query(_OrganizationQuery, request)
+        query = parse_query(OrganizationQuery, request)
         queryset = selectors.styles_for_admin(user=request.user, organization_id=query["organization_id"])
         page = self.paginate_queryset(queryset)
         data = StyleAdminSerializer(page, many=True, context=self.get_serializer_context()).data
@@ -314,7 +311,7 @@ class StyleViewSet(SartiqResourceViewSet):
         if owner is None:
             message = f"No user has the id '{form.validated_data['new_owner_id']}'."
             raise InvalidInput(message, errors={("new_owner_id",): [message]})
-        query = parse_query(_OrganizationQuery, request)
+        query = parse_query(OrganizationQuery, request)
         extra = {}
         if query["organization_id"] is not None:
             extra["organization"] = organization_for(user=request.user, organization_id=query["organization_id"])

@@ -27,6 +27,9 @@ from apps.core.sartiq.viewsets import (
     PAGE_PARAMETERS,
     PUBLIC_PARAMETERS,
     MessageSerializer,
+    OrganizationQuery,
+    QueryChoice,
+    QueryUUID,
     SartiqResourceViewSet,
 )
 from apps.styles.api.serializers import AssignOwnerRequestSerializer  # the spec's one AssignOwnerRequest
@@ -123,24 +126,20 @@ class IsAdministrator(BasePermission):
         return is_admin(user)
 
 
-class _OrganizationQuery(serializers.Serializer):
-    organization_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+class _AdminListQuery(OrganizationQuery):
+    body_type = QueryChoice(BodyType.choices)
 
 
-class _AdminListQuery(_OrganizationQuery):
-    body_type = serializers.ChoiceField(choices=BodyType.choices, required=False, allow_null=True, default=None)
+class _BaseImagesQuery(OrganizationQuery):
+    shot_type = QueryUUID()
 
 
-class _BaseImagesQuery(_OrganizationQuery):
-    shot_type = serializers.UUIDField(required=False, allow_null=True, default=None)
-
-
-class _BaseImageUrlQuery(_OrganizationQuery):
+class _BaseImageUrlQuery(OrganizationQuery):
     url = serializers.CharField(trim_whitespace=False, allow_blank=True)
 
 
-class _UploadQuery(_OrganizationQuery):
-    subject_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+class _UploadQuery(OrganizationQuery):
+    subject_id = QueryUUID()
 
 
 def _zip_too_large(limit: int) -> MediaTooLarge:
@@ -596,7 +595,7 @@ class SubjectViewSet(SartiqResourceViewSet):
         return Response(self.output(selectors.live_subject(subject.pk)))
 
     def _assign_organization(self, request) -> dict:
-        query = parse_query(_OrganizationQuery, request)
+        query = parse_query(OrganizationQuery, request)
         if query["organization_id"] is None:
             return {}
         return {"organization": organization_for(user=request.user, organization_id=query["organization_id"])}
@@ -653,7 +652,7 @@ class SubjectViewSet(SartiqResourceViewSet):
     )
     def user_subjects(self, request, user_id=None, **kwargs):
         owner = self._user(user_id)
-        query = parse_query(_OrganizationQuery, request)
+        query = parse_query(OrganizationQuery, request)
         queryset = selectors.subjects_of_user(user=request.user, owner=owner, organization_id=query["organization_id"])
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.serializer_class(page, many=True).data)

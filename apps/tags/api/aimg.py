@@ -13,7 +13,6 @@ import uuid
 
 from django.urls import path
 from drf_spectacular.extensions import OpenApiSerializerExtension
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -25,31 +24,34 @@ from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from apps.core.dialects.aimg import DEFAULT_LIMIT, MAX_INDEX, MAX_LIMIT, AimgViewSet, body, millisecond_bounds
-from apps.core.dialects.base import MAX_OFFSET, parse_query
+from apps.core.dialects.aimg import (
+    AimgViewSet,
+    PaginationQuery,
+    body,
+    millisecond_bounds,
+    pagination_parameters,
+)
+from apps.core.dialects.base import parse_query
+from apps.core.dialects.fields import UUID_PATTERN
 from apps.core.dialects.parsers import LimitedJSONParser
 from apps.core.dialects.permissions import HasApiSession, IsSignedIn
 from apps.core.errors import InvalidInput, NotFound
 
 from .. import selectors, services
 from ..models import MAX_TAGS, Tag
+from .schemas import TAG_LIST
 
 TAGS = ["Tags Management"]
 MAX_LISTED = 100  # "the list of tags (up to 100)"
 # What normalize_tags accepts: the allowed characters in either case, blanks around them.
 TAG_SCHEMA = {"type": "string", "pattern": "^\\s*[A-Za-z0-9$\\-_.+!*'()]{1,32}\\s*$"}
-UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 # --- getTagsList ---------------------------------------------------------------------------------------
 
 
-class TagListQuery(serializers.Serializer):
+class TagListQuery(PaginationQuery):
     tags = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TAGS_PER_REQUEST * 40)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
-    paginationIndex = serializers.IntegerField(required=False, min_value=0, max_value=MAX_INDEX, default=0)  # noqa: N815
-    reversePagination = serializers.BooleanField(required=False, default=False)  # noqa: N815
-    skipCount = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)  # noqa: N815
 
 
 class TagPagination(BasePagination):
@@ -244,27 +246,9 @@ class TagViewSet(AimgViewSet):
                 explode=False,
                 description="Comma-separated tag names: only these tags.",
             ),
-            OpenApiParameter(
-                "paginationIndex",
-                {"type": "string", "pattern": "^[0-9]{1,14}$"},
-                OpenApiParameter.QUERY,
-                description="UNIX time in ms: tags first applied before it.",
-            ),
-            OpenApiParameter("reversePagination", bool, OpenApiParameter.QUERY, description="Least used first."),
-            OpenApiParameter(
-                "limit",
-                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                OpenApiParameter.QUERY,
-                description="Tags per page (at most 100 are served).",
-            ),
-            OpenApiParameter(
-                "skipCount",
-                {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
-                OpenApiParameter.QUERY,
-                description="Tags to skip.",
-            ),
+            *pagination_parameters("tags"),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: TAG_LIST},
     )
     def list_tags(self, request):
         data = parse_query(TagListQuery, request)

@@ -23,6 +23,7 @@ from ..models import GenerationJob
 from ..selectors import catalogue as catalogue_selectors
 from ..selectors import jobs as job_selectors
 from ..services import generation, jobs
+from .schemas import GENERATION_STATUS, MODELS, PROMPTS, QUEUE_LENGTHS
 from .serializers import (
     GenerateImageBody,
     GenerateVideoBody,
@@ -34,7 +35,6 @@ from .serializers import (
 
 TAGS = ["Image Generation"]
 MAX_MODEL_IDS = 100
-_OBJECT = OpenApiTypes.OBJECT
 
 
 def _ids(raw: str | None, name: str) -> list[str] | None:
@@ -108,11 +108,15 @@ class GenerationViewSet(AimgViewSet):
         item = job_selectors.job_items(job).first()
         return Response(status_of(item, request=request))
 
-    @extend_schema(operation_id="generateImage", tags=TAGS, request=GenerateImageBody, responses={200: _OBJECT})
+    @extend_schema(
+        operation_id="generateImage", tags=TAGS, request=GenerateImageBody, responses={200: GENERATION_STATUS}
+    )
     def generate_image(self, request):
         return self._generate(request, GenerateImageBody, video=False)
 
-    @extend_schema(operation_id="generateVideo", tags=TAGS, request=GenerateVideoBody, responses={200: _OBJECT})
+    @extend_schema(
+        operation_id="generateVideo", tags=TAGS, request=GenerateVideoBody, responses={200: GENERATION_STATUS}
+    )
     def generate_video(self, request):
         return self._generate(request, GenerateVideoBody, video=True)
 
@@ -120,7 +124,7 @@ class GenerationViewSet(AimgViewSet):
         operation_id="getItemStatus",
         tags=TAGS,
         parameters=[_q("imageID", OpenApiTypes.UUID, "The id of the item.", required=True)],
-        responses={200: _OBJECT},
+        responses={200: GENERATION_STATUS},
     )
     def get_item_status(self, request):
         image_id = parse_query(ItemStatusQuery, request)["imageID"]
@@ -138,13 +142,13 @@ class CatalogueViewSet(AimgViewSet):
     permission_classes = (HasApiSession,)
     queryset = GenerationJob.objects.none()
 
-    @extend_schema(operation_id="getModels", tags=TAGS, parameters=[MODEL_IDS_PARAMETER], responses={200: _OBJECT})
+    @extend_schema(operation_id="getModels", tags=TAGS, parameters=[MODEL_IDS_PARAMETER], responses={200: MODELS})
     def get_models(self, request):
         ids = _ids(parse_query(ModelIdsQuery, request).get("modelIDs"), "modelIDs")
         return Response([model_payload(model) for model in catalogue_selectors.enabled_models(ids)])
 
     @extend_schema(
-        operation_id="getQueuesLength", tags=TAGS, parameters=[MODEL_IDS_PARAMETER], responses={200: _OBJECT}
+        operation_id="getQueuesLength", tags=TAGS, parameters=[MODEL_IDS_PARAMETER], responses={200: QUEUE_LENGTHS}
     )
     def get_queues_length(self, request):
         ids = _ids(parse_query(ModelIdsQuery, request).get("modelIDs"), "modelIDs")
@@ -166,7 +170,7 @@ class CatalogueViewSet(AimgViewSet):
         operation_id="getSamplePrompts",
         tags=TAGS,
         parameters=[_q("randomOne", bool, "Only one prompt, chosen at random.")],
-        responses={200: _OBJECT},
+        responses={200: PROMPTS},
     )
     def get_sample_prompts(self, request):
         if parse_query(SamplePromptsQuery, request)["randomOne"]:

@@ -20,6 +20,7 @@ from apps.core.errors import InvalidInput, NotFound
 
 from ..selectors import workflows as selectors
 from ..services import workflows as services
+from .schemas import WORKFLOW_STATUS, WORKFLOW_TEMPLATES
 from .workflow_serializers import (
     EnqueueWorkflowResultSerializer,
     EnqueueWorkflowSerializer,
@@ -56,9 +57,6 @@ def _q(name, kind=str, description="", required=False) -> OpenApiParameter:
     return OpenApiParameter(name, kind, OpenApiParameter.QUERY, required=required, description=description)
 
 
-_OBJECT = OpenApiTypes.OBJECT
-
-
 class WorkflowViewSet(AimgViewSet):
     permission_classes = (Api2User,)
     validation_location = "body"
@@ -67,7 +65,7 @@ class WorkflowViewSet(AimgViewSet):
         operation_id="getAggregatedWorkflowTemplates",
         tags=TAGS,
         parameters=[_q("workflowTemplateNames", description="Comma-separated template names to return.")],
-        responses={200: _OBJECT},
+        responses={200: WORKFLOW_TEMPLATES},
     )
     def get_aggregated_workflow_templates(self, request):
         query = parse_query(TemplateQuery, request)
@@ -95,7 +93,7 @@ class WorkflowViewSet(AimgViewSet):
             _q("workflowId", OpenApiTypes.UUID, "One workflow: the answer is one WorkflowStateObject."),
             _q("workflowIds", str, f"Comma-separated workflow ids (at most {MAX_STATUS_IDS}): the answer is an array."),
         ],
-        responses={200: _OBJECT},
+        responses={200: WORKFLOW_STATUS},
     )
     def get_workflow_status(self, request):
         query = parse_query(StatusQuery, request)

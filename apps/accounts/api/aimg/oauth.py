@@ -5,9 +5,11 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.parsers import FormParser
 
 from apps.accounts.services import oauth as oauth_services
 from apps.core.dialects.aimg import AimgView
+from apps.core.dialects.parsers import LimitedJSONParser
 from apps.core.ratelimit import rate_limited
 
 MAX_REFERRERS = 50
@@ -59,6 +61,7 @@ class LoginProviderView(AimgView):
     whose payload is the SelfUser of a new session (``hasError`` true and no payload on failure).
     """
 
+    parser_classes = (LimitedJSONParser, FormParser)  # a browser may post the sign-in form
     permission_classes = ()
 
     @extend_schema(
