@@ -124,6 +124,14 @@ class DialectAutoSchema(AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if (
             direction == "request"
+            and isinstance(schema, dict)
+            and schema.get("nullable")
+            and not getattr(field, "allow_null", True)
+        ):
+            # An input field class documented once as nullable (MediaInputField) used where null is refused.
+            schema = {key: value for key, value in schema.items() if key != "nullable"}
+        if (
+            direction == "request"
             and isinstance(field, (serializers.ListField, serializers.ListSerializer, serializers.ManyRelatedField))
             and not getattr(field, "allow_empty", True)
             and isinstance(schema, dict)
@@ -264,6 +272,20 @@ def dialect_of_path(path: str) -> str:
     return "aimg"
 
 
+def _require_body_with_required_fields(operation: dict, components: dict) -> None:
+    """A body whose schema has required fields cannot be left out: say so (``required: true``)."""
+    body = operation.get("requestBody")
+    if not body or body.get("required"):
+        return
+    for media in body.get("content", {}).values():
+        schema = media.get("schema", {})
+        if "$ref" in schema:
+            schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+        if schema.get("required"):
+            body["required"] = True
+            return
+
+
 def _is_aimg_envelope(schema: dict, components: dict) -> bool:
     if "$ref" in schema:
         schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
@@ -318,6 +340,7 @@ def document_wire_formats(result, generator, request, public):
                     media["schema"] = _wrap_success(dialect, media.get("schema", {}), components)
                     if dialect == "ocs":
                         content.setdefault("application/xml", {"schema": {"type": "string"}})
+            _require_body_with_required_fields(operation, components)
             wanted = [*statuses, 503]  # a dependency down: the broker, the store
             if "requestBody" in operation:
                 wanted += [413, 507]  # too large; the store is full

@@ -430,7 +430,8 @@ class TestRequestOtp:
             ({"email": "not-an-email"}, "email: Enter a valid email address."),
             ({"email": 42}, "email: Enter a valid email address."),
             ({"email": ["a@b.com"]}, "email: Enter a valid email address."),
-            ({"email": "a@b.com", "signUp": "maybe"}, "signUp: Must be a valid boolean."),
+            ({"email": "a@b.com", "signUp": "maybe"}, "signUp: Must be true or false."),
+            ({"email": "a@b.com", "signUp": "true"}, "signUp: Must be true or false."),
         ],
     )
     def test_bad_input_is_a_400(self, send, body, message):

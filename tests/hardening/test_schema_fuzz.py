@@ -47,22 +47,8 @@ SKIPPED_OPERATIONS = {
 # them; `make fuzz` runs them too). Each is a place where the schema and the server disagree on an
 # edge of the input, never a 5xx.
 KNOWN_FINDINGS = {
-    "create_background_preset": "framings[].image is nullable in the schema, refused as null",
-    "create_shot_type": "reference_image_url or media_resource_id: one is needed, not stated",
-    "create_style": "cover_image is nullable in the schema, refused as null",
-    "create_subject": "name, cover_image and age_class are required but not listed as required",
-    "create_upload": "filename accepts a number (DRF's CharField coerces it)",
-    "ingestLogs": "errorStack accepts a number (DRF's CharField coerces it)",
-    "requestOTP": "signUp accepts 0/1 and 'true'/'false' strings (DRF's BooleanField)",
-    "injectBoostyAdminAccountCookies": "cookies is typed 'any' in the schema, refused as null",
-    "pgQuery": "queryParams items are nullable in the schema, refused as null",
-    "payWithCardEmail": "a signed-in caller's email is ignored, so an invalid one is accepted",
-    "uploadFile": "an empty id is accepted (a new id is made) though the schema says minLength 1",
     "downloadGiftCards": "usdPrice: at most 9 digits and 2 decimals, not stated",
     "getBillingPlans": "paymentURL: some URLs matching the pattern fail urlsplit",
-    "ocs_v2.php_text2image_tasks_app_retrieve": "app_id may not hold NUL, not stated",
-    "ocs_v2.php_text2image_tasks_app_destroy": "app_id may not hold NUL, not stated",
-    "ocs_v2.php_textprocessing_tasks_app_retrieve": "app_id may not hold NUL, not stated",
 }
 
 
@@ -83,7 +69,6 @@ SEMANTIC_REFUSALS = {
     "generateVideo": "modelName must name a model of the catalogue (data)",
     "reportItems": "reportQueue must name a report queue (data)",
     "migrateLibrary": "the source and destination users must differ",
-    "payWithCardEmail": "an email is needed unless the caller is signed in",
     "redeemGiftCard": "a code is 20 characters of the gift-card alphabet once separators are dropped",
     "setAdminProvidedPremiumTier": "deactivationDate: RFC 3339 allows date-times Python cannot hold",
     "create_guidelines": "a shot-type rule's rule_value depends on its rule_type",
@@ -92,6 +77,11 @@ SEMANTIC_REFUSALS = {
     "upload_subject_base_images_zip": "the file must be a ZIP archive",
     "setItemProperties": "at least one of isPublic or publicApprovalStatus",
     "createBillingPlan": "an external payment provider needs its paymentUrl",
+    "create_shot_type": "an image input must be a real image (a URL, base64, an upload, or a media resource)",
+    "create_style": "an image input must be a real image (a URL, base64, an upload, or a media resource)",
+    "create_subject": "an image input must be a real image (a URL, base64, an upload, or a media resource)",
+    "create_background_preset": "an image input must be a real image (a URL, base64, an upload, or a media resource)",
+    "injectBoostyAdminAccountCookies": "cookies: a Cookie Editor export (non-empty array of cookies, or its JSON text)",
 }
 SEMANTIC_STATUSES = ["2xx", "3xx", 400, 401, 403, 404, 409, 422, 429]
 

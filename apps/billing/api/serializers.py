@@ -23,7 +23,13 @@ from apps.billing.models import (
     PriceType,
 )
 from apps.billing.selectors import number
-from apps.core.dialects.fields import UUID_PATTERN, StrictCharField, StrictEmailField, StrictIntegerField
+from apps.core.dialects.fields import (
+    UUID_PATTERN,
+    PresentJSONField,
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+)
 
 MAX_LIST = 50
 MAX_TEXT = 5000
@@ -167,14 +173,21 @@ class AdminTierSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "email", "maxLength": 254}, {"type": "string", "maxLength": 0}]}
+)
+class _EmailOrBlank(StrictEmailField):
+    """An email, or an empty string (a signed-in caller's own email is used)."""
+
+
 class PayWithCardEmailSerializer(serializers.Serializer):
-    email = StrictEmailField(required=False, allow_blank=True, max_length=254)
+    email = _EmailOrBlank(required=False, allow_blank=True, max_length=254)
 
 
 class InjectBoostyCookiesSerializer(serializers.Serializer):
     accountId = StrictCharField(max_length=100)  # noqa: N815
     domainIdentifier = StrictCharField(required=False, allow_blank=True, max_length=253)  # noqa: N815
-    cookies = serializers.JSONField()
+    cookies = PresentJSONField(help_text="A Cookie Editor export: an array of cookie objects, or its JSON text.")
 
 
 class RedeemGiftCardSerializer(serializers.Serializer):

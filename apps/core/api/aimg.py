@@ -9,6 +9,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from apps.core.dialects.aimg import AimgView
+from apps.core.dialects.fields import StrictCharField
 from apps.core.errors import PermissionDenied
 from apps.core.ratelimit import client_ip, rate_limited
 from apps.core.services import ads, logs, sql
@@ -21,15 +22,15 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 class LogEntrySerializer(serializers.Serializer):
     timestamp = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=253402300799999)
-    message = serializers.CharField(max_length=MAX_MESSAGE_CHARS, allow_blank=True, trim_whitespace=False)
+    message = StrictCharField(max_length=MAX_MESSAGE_CHARS, allow_blank=True, trim_whitespace=False)
     level = serializers.ChoiceField(choices=list(logs.LEVELS), required=False, default="info")
-    apiSubscope = serializers.CharField(required=False, allow_blank=True, max_length=200)  # noqa: N815
+    apiSubscope = StrictCharField(required=False, allow_blank=True, max_length=200)  # noqa: N815
     httpMethod = serializers.ChoiceField(choices=HTTP_METHODS, required=False)  # noqa: N815
-    httpPath = serializers.CharField(required=False, allow_blank=True, max_length=2000)  # noqa: N815
-    httpUrl = serializers.CharField(required=False, allow_blank=True, max_length=8000)  # noqa: N815
-    errorName = serializers.CharField(required=False, allow_blank=True, max_length=500)  # noqa: N815
-    errorMessage = serializers.CharField(required=False, allow_blank=True, max_length=MAX_MESSAGE_CHARS)  # noqa: N815
-    errorStack = serializers.CharField(required=False, allow_blank=True, max_length=MAX_MESSAGE_CHARS)  # noqa: N815
+    httpPath = StrictCharField(required=False, allow_blank=True, max_length=2000)  # noqa: N815
+    httpUrl = StrictCharField(required=False, allow_blank=True, max_length=8000)  # noqa: N815
+    errorName = StrictCharField(required=False, allow_blank=True, max_length=500)  # noqa: N815
+    errorMessage = StrictCharField(required=False, allow_blank=True, max_length=MAX_MESSAGE_CHARS)  # noqa: N815
+    errorStack = StrictCharField(required=False, allow_blank=True, max_length=MAX_MESSAGE_CHARS)  # noqa: N815
 
 
 class IngestLogsSerializer(serializers.Serializer):
@@ -95,7 +96,9 @@ class AffiliateAdView(AimgView):
 # --- SQL console ------------------------------------------------------------------------------------
 class PgQuerySerializer(serializers.Serializer):
     queryText = serializers.CharField(max_length=100_000, trim_whitespace=False)  # noqa: N815
-    queryParams = serializers.ListField(child=serializers.JSONField(), required=False, default=list, max_length=1000)  # noqa: N815
+    queryParams = serializers.ListField(  # noqa: N815
+        child=serializers.JSONField(allow_null=True), required=False, default=list, max_length=1000
+    )
 
 
 class PgQueryView(AimgView):

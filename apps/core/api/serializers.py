@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.dialects.fields import StrictCharField
 from apps.core.errors import InvalidInput
 from apps.core.media.pipeline import max_resize_dimension
 from apps.core.models import FileObject
@@ -73,7 +74,9 @@ class UploadFileSerializer(serializers.Serializer):
         },
     )
     filename = serializers.CharField(required=False, allow_blank=True, max_length=1024, trim_whitespace=False)
-    id = serializers.CharField(required=False, max_length=128, trim_whitespace=False)
+    id = serializers.CharField(
+        required=False, allow_blank=True, max_length=128, trim_whitespace=False, help_text="Empty or absent: a new id."
+    )
     customMetadata = serializers.CharField(  # noqa: N815
         required=False, allow_blank=True, trim_whitespace=False, help_text="A JSON object, as a string."
     )
@@ -144,7 +147,7 @@ class GetFileQuerySerializer(serializers.Serializer):
 class UploadCreateSerializer(serializers.Serializer):
     """What the client is about to upload (all optional; the bytes are checked when they arrive)."""
 
-    filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    filename = StrictCharField(required=False, allow_blank=True, max_length=255, default="")
     content_type = serializers.ChoiceField(
         choices=["image/png", "image/jpeg", "image/webp"], required=False, allow_blank=True, default=""
     )

@@ -23,6 +23,21 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "object"},
+            {"type": "array", "items": {}},
+            {"type": "string"},
+            {"type": "number"},
+            {"type": "boolean"},
+        ]
+    }
+)
+class PresentJSONField(serializers.JSONField):
+    """Any JSON value but null."""
+
+
 class StrictEmailField(serializers.EmailField):
     """An email address given as a JSON string."""
 

@@ -48,6 +48,7 @@ from ..selectors.ocs import Requester
 from ..services import ocs as services
 from ..services import ocs_limits
 from .ocs_serializers import (
+    MAX_ID_LENGTH,
     ListByAppSerializer,
     Text2ImageScheduleSerializer,
     Text2ImageTaskSerializer,
@@ -222,7 +223,7 @@ TASK_ID = OpenApiParameter("task_id", OpenApiTypes.INT, OpenApiParameter.PATH, d
 OCS_OBJECT = OpenApiResponse(OpenApiTypes.OBJECT, description="The OCS envelope (XML, or JSON with format=json).")
 IDENTIFIER = OpenApiParameter(
     "identifier",
-    OpenApiTypes.STR,
+    {"type": "string", "maxLength": MAX_ID_LENGTH, "pattern": "^[^\\u0000]*$"},
     OpenApiParameter.QUERY,
     required=False,
     description="Only tasks with this identifier.",

@@ -18,7 +18,7 @@ from apps.accounts.api.serializers import self_user
 from apps.accounts.services.otp import normalize_otp_email
 from apps.core.dialects.aimg import AimgView
 from apps.core.dialects.base import parse_query
-from apps.core.dialects.fields import StrictCharField, StrictEmailField
+from apps.core.dialects.fields import StrictBooleanField, StrictCharField, StrictEmailField
 from apps.core.dialects.permissions import api_session
 from apps.core.ratelimit import client_ip, rate_limited
 
@@ -84,7 +84,7 @@ class AuthenticateUserSerializer(serializers.Serializer):
 
 class RequestOtpSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=254)
-    signUp = serializers.BooleanField(required=False, allow_null=True)  # noqa: N815
+    signUp = StrictBooleanField(required=False, allow_null=True)  # noqa: N815
 
 
 class GetSelfUserQuerySerializer(serializers.Serializer):
