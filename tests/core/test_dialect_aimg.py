@@ -490,8 +490,9 @@ def test_skip_count_inside_a_large_group_is_still_an_offset(client):
         ({"limit": 0}, "limit: Ensure this value is greater than or equal to 1."),
         ({"limit": 1001}, "limit: Ensure this value is less than or equal to 1000."),
         ({"limit": "ten"}, "limit: A valid integer is required."),
-        ({"paginationIndex": "-1"}, "paginationIndex: Ensure this value is greater than or equal to 0."),
-        ({"paginationIndex": "yesterday"}, "paginationIndex: A valid integer is required."),
+        ({"paginationIndex": "-1"}, "paginationIndex: Give a UNIX time in milliseconds (digits only)."),
+        ({"paginationIndex": "yesterday"}, "paginationIndex: Give a UNIX time in milliseconds (digits only)."),
+        ({"paginationIndex": "1e3"}, "paginationIndex: Give a UNIX time in milliseconds (digits only)."),
         (
             {"paginationIndex": "99999999999999999999"},
             "paginationIndex: Ensure this value is less than or equal to 253402300799999.",

@@ -89,8 +89,10 @@ class PaginationIndexField(serializers.IntegerField):
     def __init__(self, **kwargs):
         super().__init__(required=False, min_value=0, max_value=MAX_INDEX, default=0, **kwargs)
 
+    default_error_messages = {"invalid": "Give a UNIX time in milliseconds (digits only)."}
+
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not re.fullmatch(INDEX_PATTERN, data):
+        if not isinstance(data, str) or not re.fullmatch("[0-9]+", data):
             self.fail("invalid")
         return super().to_internal_value(data)
 
