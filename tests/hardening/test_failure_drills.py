@@ -303,17 +303,21 @@ def test_the_web_tier_survives_a_postgresql_restart(models, persistent_connectio
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_without_health_checks_the_first_request_after_a_restart_fails(models, persistent_connections):
-    """What CONN_HEALTH_CHECKS prevents, and what a request in flight at the restart gets: a 500
-    in its dialect's format (nothing half-written: its transaction dies with the connection); the
-    request after it works again."""
+    """What CONN_HEALTH_CHECKS prevents, and what a request in flight at the restart gets: a 503
+    in its dialect's format, never a 500 (nothing half-written: its transaction dies with the
+    connection); the request after it works again."""
     persistent_connections["CONN_HEALTH_CHECKS"] = False
     connection.close()
     headers = {"HTTP_X_SESSION_ID": str(_session(UserFactory()).pk)}
     assert wsgi_get("/getModels", **headers)[0] == 200
     _terminate(_backend_pid())
     status, body = wsgi_get("/getModels", **headers)
-    assert status == 500
-    assert b'"hasError":true' in body and b"We had a problem with our server" in body
+    assert status == 503
+    assert json.loads(body) == {
+        "hasError": True,
+        "errorMessage": "The database could not complete the request. Try again shortly.",
+        "payload": None,
+    }
     assert wsgi_get("/getModels", **headers)[0] == 200
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions as drf
@@ -167,8 +168,16 @@ def normalize(exc: Exception, *, location: str = "body") -> Problem:
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Problem(400, "The request is invalid.", "invalid", field_errors=_flatten(detail, [location]))
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away under the request (a restart, a failover, a dropped connection) or
+        # gave up on it (a deadlock, a lock timeout): the request's transaction is gone with it.
+        logger.warning("Database unavailable (request %s)", current_request_id(), exc_info=exc)
+        return Problem(503, DATABASE_UNAVAILABLE, "database_unavailable", headers={"Retry-After": "5"})
     logger.error("Unhandled exception (request %s)", current_request_id(), exc_info=exc)
     return server_error_problem()
+
+
+DATABASE_UNAVAILABLE = "The database could not complete the request. Try again shortly."
 
 
 def server_error_problem() -> Problem:
