@@ -307,9 +307,17 @@ class TestDownload:
             card = GiftCard.objects.get(code_hash=giftcodes.code_hash(giftcodes.normalized(line)))
             assert card.external_code == external
 
+    @pytest.mark.parametrize(("given", "stored"), [("4.995", "5.00"), ("0.004", "0.00"), ("1e-9", "0.00")])
+    def test_a_price_is_rounded_to_cents(self, client, admin_headers, given, stored):
+        response = client.get(DOWNLOAD, {"numberOfCards": 1, "usdPrice": given}, **admin_headers)
+        assert response.status_code == 200
+        assert GiftCardBatch.objects.get().usd_price == Decimal(stored)
+
     @pytest.mark.parametrize(
         ("query", "message"),
         [
+            ({"usdPrice": "1e40"}, "usdPrice: Ensure that there are no more than 9 digits in total."),
+            ({"usdPrice": "1000000.01"}, "usdPrice: Ensure this value is less than or equal to 1000000."),
             ({"numberOfCards": 0}, "numberOfCards: Ensure this value is greater than or equal to 1."),
             ({"numberOfCards": 10001}, "numberOfCards: Ensure this value is less than or equal to 10000."),
             ({"distributionProvider": "amazon"}, 'distributionProvider: "amazon" is not a valid choice.'),

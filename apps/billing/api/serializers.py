@@ -2,9 +2,9 @@
 them."""
 
 import uuid
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -42,8 +42,7 @@ PLAN_IDS_SHAPE = "Give a comma-separated list of plan ids (UUIDs)."
 # --- fields ---------------------------------------------------------------------------------------
 
 
-@extend_schema_field(OpenApiTypes.STR)
-@extend_schema_field({"type": "string", "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"})
+@extend_schema_field({"type": "string", "pattern": r"^([Hh][Tt][Tt][Pp][Ss]?://[^\s/?#\[\]@]+([/?#][^\s]*)?)?$"})
 class HttpUrlField(StrictCharField):
     """An absolute http(s) URL."""
 
@@ -194,6 +193,17 @@ class RedeemGiftCardSerializer(serializers.Serializer):
     code = StrictCharField(max_length=100)
 
 
+class CentsField(serializers.DecimalField):
+    """An amount of money: rounded half up to cents, not refused for its fractions of a cent."""
+
+    def validate_precision(self, value):
+        try:
+            value = value.quantize(Decimal(1).scaleb(-self.decimal_places), ROUND_HALF_UP)
+        except InvalidOperation:  # more digits than a Decimal context holds
+            self.fail("max_digits", max_digits=self.max_digits)
+        return super().validate_precision(value)
+
+
 class DownloadGiftCardsQuerySerializer(serializers.Serializer):
     distributionProvider = serializers.ChoiceField(  # noqa: N815
         choices=DistributionProvider.values, required=False, default=DistributionProvider.GIFTCARD
@@ -203,8 +213,14 @@ class DownloadGiftCardsQuerySerializer(serializers.Serializer):
     numberOfCards = serializers.IntegerField(  # noqa: N815
         required=False, min_value=1, max_value=services.MAX_GIFT_CARDS_PER_BATCH
     )
-    usdPrice = serializers.DecimalField(  # noqa: N815
-        required=False, default=0, max_digits=9, decimal_places=2, min_value=0, coerce_to_string=False
+    usdPrice = CentsField(  # noqa: N815
+        required=False,
+        default=0,
+        max_digits=9,
+        decimal_places=2,
+        min_value=0,
+        max_value=services.MAX_USD_PRICE,
+        coerce_to_string=False,
     )
     externalCodes = serializers.CharField(required=False, allow_blank=True, max_length=2_000_000)  # noqa: N815
     additionalInformation = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)  # noqa: N815
