@@ -53,7 +53,6 @@ from .models import MAX_PORTFOLIO_IMAGES, Subject, SubjectBaseImagesUploadTask, 
 
 logger = logging.getLogger("atelier.subjects.ingest")
 
-MIB = 1024 * 1024
 METADATA_NAME = "metadata.json"
 METADATA_MAX_BYTES = 64 * 1024
 IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "webp"})
@@ -69,17 +68,17 @@ PROGRESS_INTERVAL = 0.25
 
 def max_upload_bytes() -> int:
     """SUBJECT_ZIP_MAX_BYTES: the largest archive accepted (512 MiB by default)."""
-    return int(getattr(settings, "SUBJECT_ZIP_MAX_BYTES", 512 * MIB))
+    return settings.SUBJECT_ZIP_MAX_BYTES
 
 
 def archive_limits() -> ArchiveLimits:
     """The caps of an upload: SUBJECT_ZIP_MAX_MEMBERS (10,000), SUBJECT_ZIP_MAX_UNCOMPRESSED_BYTES
     (2 GiB), SUBJECT_ZIP_MAX_RATIO (100); a member may be as large as a studio image (25 MiB)."""
     return ArchiveLimits(
-        max_members=int(getattr(settings, "SUBJECT_ZIP_MAX_MEMBERS", 10_000)),
-        max_total_bytes=int(getattr(settings, "SUBJECT_ZIP_MAX_UNCOMPRESSED_BYTES", 2048 * MIB)),
+        max_members=settings.SUBJECT_ZIP_MAX_MEMBERS,
+        max_total_bytes=settings.SUBJECT_ZIP_MAX_UNCOMPRESSED_BYTES,
         max_member_bytes=STUDIO_MEDIA.max_bytes,
-        max_ratio=float(getattr(settings, "SUBJECT_ZIP_MAX_RATIO", 100.0)),
+        max_ratio=settings.SUBJECT_ZIP_MAX_RATIO,
     )
 
 

@@ -337,6 +337,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.text2image.tasks.reap_generation_jobs",
         "schedule": timedelta(minutes=1),
     },
+    "reports-decline-vanished-reports": {
+        "task": "apps.reports.tasks.decline_vanished_reports",
+        "schedule": timedelta(minutes=15),
+    },
 }
 # Soft-deleted rows (and their files) are deleted for good after this many days (0: never).
 SOFT_DELETE_RETENTION_DAYS = env.int("SOFT_DELETE_RETENTION_DAYS", default=30)
@@ -513,6 +517,11 @@ FREE_TIER_LIBRARY_LIMIT = env.int("FREE_TIER_LIBRARY_LIMIT", default=0)
 # --- Nextcloud OCS text2image / textprocessing (/ocs/v2.php/, /ocs/v1.php/) -----------------------
 # The catalogue model (AIMG modelID) OCS text2image generates with; empty: the default image model.
 OCS_TEXT2IMAGE_MODEL = env.str("OCS_TEXT2IMAGE_MODEL", default="")
+# Subject ZIP uploads: the largest archive (bytes), and the caps its reading stops at.
+SUBJECT_ZIP_MAX_BYTES = env.int("SUBJECT_ZIP_MAX_BYTES", default=512 * 1024 * 1024)
+SUBJECT_ZIP_MAX_MEMBERS = env.int("SUBJECT_ZIP_MAX_MEMBERS", default=10_000)
+SUBJECT_ZIP_MAX_UNCOMPRESSED_BYTES = env.int("SUBJECT_ZIP_MAX_UNCOMPRESSED_BYTES", default=2048 * 1024 * 1024)
+SUBJECT_ZIP_MAX_RATIO = env.float("SUBJECT_ZIP_MAX_RATIO", default=100.0)
 # numberOfImages defaults to 8, as in Nextcloud; a larger request is capped to this many images.
 OCS_TEXT2IMAGE_MAX_IMAGES = env.int("OCS_TEXT2IMAGE_MAX_IMAGES", default=8)
 # The longest input (characters) a task accepts; longer: 400.

@@ -16,6 +16,15 @@ def test_every_beat_entry_names_a_registered_task():
         assert entry["task"] in app.tasks, f"beat entry {name} names an unknown task {entry['task']}"
 
 
+def test_the_periodic_clean_ups_are_scheduled():
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "apps.reports.tasks.decline_vanished_reports",
+        "apps.text2image.tasks.reap_generation_jobs",
+        "apps.text2image.tasks.cleanup_ocs_tasks",
+    } <= tasks
+
+
 @pytest.mark.django_db
 def test_expired_browser_sessions_are_cleared():
     from apps.core.tasks import clear_expired_browser_sessions
