@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from apps.billing import cards, selectors, services
 from apps.billing.models import PaymentProvider
 from apps.core.dialects.aimg import AimgViewSet
-from apps.core.dialects.base import parse_query
+from apps.core.dialects.base import parse_body, parse_query
 from apps.core.dialects.permissions import IsSignedIn, has_perm
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.ratelimit import client_ip, rate_limited
@@ -36,12 +36,6 @@ PAY_WITH_CARD_EMAIL_RATE_PER_IP = "10/h"
 PAY_WITH_CARD_EMAIL_RATE_PER_EMAIL = "3/h"
 REDEEM_RATE_PER_IP = "60/h"
 REDEEM_RATE_PER_USER = "30/h"
-
-
-def _body(serializer_class, request) -> dict:
-    form = serializer_class(data=request.data)
-    form.is_valid(raise_exception=True)
-    return form.validated_data
 
 
 def _signed_in_user(request):
@@ -101,7 +95,7 @@ class BillingPlanViewSet(AimgViewSet):
         responses={200: s.BillingPlanSerializer},
     )
     def create_billing_plan(self, request):
-        data = _body(s.CreateBillingPlanSerializer, request)
+        data = parse_body(s.CreateBillingPlanSerializer, request)
         plan = services.create_billing_plan(
             domain=services.environment_domain(domain=request.domain, env=data.get("env")),
             name=data["name"],
@@ -142,7 +136,7 @@ class MembershipViewSet(AimgViewSet):
     @rate_limited(rate=CARD_PAYMENT_RATE_PER_IP, key="ip", group="billing.card.ip")
     @rate_limited(rate=CARD_PAYMENT_RATE_PER_ACCOUNT, key=_account_key, group="billing.card.account")
     def process_card_subscription(self, request):
-        data = _body(s.ProcessCardSubscriptionSerializer, request)
+        data = parse_body(s.ProcessCardSubscriptionSerializer, request)
         card = cards.check_card(
             number=data["cardNumber"],
             security_code=data["securityCode"],
@@ -177,7 +171,7 @@ class MembershipViewSet(AimgViewSet):
         responses={200: s.AdminProvidedPremiumTierSerializer},
     )
     def set_admin_provided_premium_tier(self, request):
-        data = _body(s.AdminTierSerializer, request)
+        data = parse_body(s.AdminTierSerializer, request)
         emails = ([data["email"]] if data.get("email") else []) + list(data.get("emails") or [])
         subscriptions = services.set_admin_tier(
             domain=request.domain,
@@ -223,7 +217,7 @@ class MembershipViewSet(AimgViewSet):
     @rate_limited(rate=PAY_WITH_CARD_EMAIL_RATE_PER_IP, key="ip", group="billing.pay_with_card_email.ip")
     @rate_limited(rate=PAY_WITH_CARD_EMAIL_RATE_PER_EMAIL, key=_email_key, group="billing.pay_with_card_email.email")
     def pay_with_card_email(self, request):
-        data = _body(s.PayWithCardEmailSerializer, request)
+        data = parse_body(s.PayWithCardEmailSerializer, request)
         user = _signed_in_user(request)
         email = user.email if user is not None else (data.get("email") or "").strip()
         if not email:
@@ -248,7 +242,7 @@ class GiftCardViewSet(AimgViewSet):
     @rate_limited(rate=REDEEM_RATE_PER_IP, key="ip", group="billing.redeem.ip")
     @rate_limited(rate=REDEEM_RATE_PER_USER, key=_user_key, group="billing.redeem.user")
     def redeem_gift_card(self, request):
-        data = _body(s.RedeemGiftCardSerializer, request)
+        data = parse_body(s.RedeemGiftCardSerializer, request)
         subscription = services.redeem_gift_card(user=request.user, code=data["code"])
         return Response(
             {
@@ -301,7 +295,7 @@ class BoostyViewSet(AimgViewSet):
         responses={200: s.BillingSuccessSerializer},
     )
     def inject_boosty_admin_account_cookies(self, request):
-        data = _body(s.InjectBoostyCookiesSerializer, request)
+        data = parse_body(s.InjectBoostyCookiesSerializer, request)
         site = selectors.site_by_identifier(data.get("domainIdentifier") or "", current=request.domain)
         if site is None:
             raise NotFound("No site has this domainIdentifier.")

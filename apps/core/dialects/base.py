@@ -96,6 +96,13 @@ def parse_query(serializer_class, request) -> dict:
     return query.validated_data
 
 
+def parse_body(serializer_class, request) -> dict:
+    """The validated body, or the validation error each dialect answers in its own format."""
+    form = serializer_class(data=request.data)
+    form.is_valid(raise_exception=True)
+    return form.validated_data
+
+
 def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every error in the dialect of the view that raised it."""
     from .registry import dialect_for_path

@@ -96,29 +96,29 @@ class MessageSerializer(serializers.Serializer):
 
 # Query parameters as FastAPI reads them (``parse_query`` validates a parameter that is present,
 # even empty): absent is "not given", but an empty or "null" value is not a UUID or a boolean (422).
-def QueryUUID():  # noqa: N802
+def query_uuid():
     return serializers.UUIDField(required=False, default=None)
 
 
-def QueryChoice(choices):  # noqa: N802
+def query_choice(choices):
     return serializers.ChoiceField(choices, required=False, default=None)
 
 
-def QueryBoolean(default=None):  # noqa: N802
+def query_boolean(default=None):
     return serializers.BooleanField(required=False, default=default)
 
 
 class OrganizationQuery(serializers.Serializer):
-    organization_id = QueryUUID()
+    organization_id = query_uuid()
 
 
 class _ListQuery(OrganizationQuery):
-    owner_id = QueryUUID()
+    owner_id = query_uuid()
 
 
 class _PublicListQuery(_ListQuery):
-    include_public = QueryBoolean(default=False)
-    public = QueryBoolean()
+    include_public = query_boolean(default=False)
+    public = query_boolean()
 
 
 class SartiqResourceViewSet(SartiqViewSet):

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from apps.core.dialects.aimg import AimgViewSet, pagination_parameters
-from apps.core.dialects.base import parse_query
+from apps.core.dialects.base import parse_body, parse_query
 from apps.core.dialects.parsers import LimitedJSONParser
 from apps.core.dialects.permissions import HasApiSession, IsSignedIn
 from apps.core.errors import NotFound
@@ -39,12 +39,6 @@ from .serializers import (
 PRIVATE_TAGS = ["Private Folder Management"]
 PUBLIC_TAGS = ["Public Folder Management"]
 COMMON_TAGS = ["Common Folder Management"]
-
-
-def _body(serializer_class, request) -> dict:
-    form = serializer_class(data=request.data)
-    form.is_valid(raise_exception=True)
-    return form.validated_data
 
 
 # --- schema helpers ------------------------------------------------------------------------------------
@@ -124,14 +118,14 @@ class FolderViewSet(AimgViewSet):
         return self._page(self._filter_ids(folders, data.get("folderIDs")))
 
     def create_folder(self, request):
-        data = _body(CreateFolderBody, request)
+        data = parse_body(CreateFolderBody, request)
         folder = services.create_folder(
             owner=request.user, name=data["name"], description=data.get("description", ""), is_public=self.public
         )
         return self._one(folder)
 
     def set_properties(self, request):
-        data = _body(self.bodies.properties, request)
+        data = parse_body(self.bodies.properties, request)
         folder = services.update_folder(
             folder=self._own(data["folderID"]), name=data.get("folderName"), description=data.get("folderDescription")
         )
@@ -143,27 +137,27 @@ class FolderViewSet(AimgViewSet):
         return Response({"success": True})
 
     def add_images(self, request):
-        data = _body(self.bodies.items, request)
+        data = parse_body(self.bodies.items, request)
         result = services.add_items(folder=self._own(data["folderID"]), item_ids=data["imageIDs"])
         return Response({"success": result.success})
 
     def remove_images(self, request):
-        data = _body(self.bodies.items, request)
+        data = parse_body(self.bodies.items, request)
         result = services.remove_items(folder=self._own(data["folderID"]), item_ids=data["imageIDs"])
         return Response({"success": result.success})
 
     def add_thumbnails(self, request):
-        data = _body(self.bodies.items, request)
+        data = parse_body(self.bodies.items, request)
         outcome = services.add_thumbnails(folder=self._own(data["folderID"]), item_ids=data["imageIDs"])
         return Response(outcome.as_dict())
 
     def remove_thumbnails(self, request):
-        data = _body(self.bodies.items, request)
+        data = parse_body(self.bodies.items, request)
         outcome = services.remove_thumbnails(folder=self._own(data["folderID"]), item_ids=data["imageIDs"])
         return Response(outcome.as_dict())
 
     def set_thumbnails(self, request):
-        data = _body(self.bodies.thumbnails, request)
+        data = parse_body(self.bodies.thumbnails, request)
         outcome = services.set_thumbnails(folder=self._own(data["folderID"]), item_ids=data["imageIDs"])
         return Response(outcome.as_dict())
 
@@ -259,7 +253,7 @@ class MoveItemsViewSet(AimgViewSet):
         operation_id="moveItemsBetweenFolders", tags=COMMON_TAGS, request=MoveItemsBody, responses={200: ITEM_RESULTS}
     )
     def move_items(self, request):
-        data = _body(MoveItemsBody, request)
+        data = parse_body(MoveItemsBody, request)
         outcomes = services.move_items(
             owner=request.user,
             source=self._folder(data["sourceFolderID"]),

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from apps.accounts import selectors as accounts
 from apps.billing.selectors import effective_tier
 from apps.core.dialects.aimg import AimgViewSet
-from apps.core.dialects.base import parse_query
+from apps.core.dialects.base import parse_body, parse_query
 from apps.core.dialects.fields import UUID_PATTERN, StrictBooleanField, StrictUUIDField
 from apps.core.dialects.permissions import NOT_SIGNED_IN, HasApiSession, api_session, has_perm
 from apps.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
@@ -159,12 +159,6 @@ _MIGRATION = inline_serializer(
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _body(serializer_class, request) -> dict:
-    form = serializer_class(data=request.data)
-    form.is_valid(raise_exception=True)
-    return form.validated_data
-
-
 def _has_admin_key(request) -> bool:
     return getattr(request.auth, "admin_key", None) is not None
 
@@ -238,7 +232,7 @@ class ItemWriteViewSet(AimgViewSet):
         operation_id="restoreItems", tags=TAGS, request=RestoreItemsSerializer, responses={200: ITEM_RESULTS}
     )
     def restore_items(self, request):
-        data = _body(RestoreItemsSerializer, request)
+        data = parse_body(RestoreItemsSerializer, request)
         if data.get("userID") is not None:
             owner = _user(request, data["userID"], field="userID")
             return Response(_results(services.restore_all_items(owner=owner)))
@@ -251,7 +245,7 @@ class ItemWriteViewSet(AimgViewSet):
         responses={200: IMAGE},
     )
     def set_item_properties(self, request):
-        data = _body(SetItemPropertiesSerializer, request)
+        data = parse_body(SetItemPropertiesSerializer, request)
         item = selectors.owned_items(request.user, session=api_session(request)).filter(pk=data["imageID"]).first()
         if item is None:
             raise NotFound("No item with this imageID is in your library.")
@@ -267,7 +261,7 @@ class ItemWriteViewSet(AimgViewSet):
         responses={200: ITEM_RESULTS},
     )
     def set_public_approval_status(self, request):
-        data = _body(SetPublicApprovalStatusSerializer, request)
+        data = parse_body(SetPublicApprovalStatusSerializer, request)
         results = services.set_public_approval_status(
             item_ids=data["imageIDs"], decision=data["publicApprovalStatus"], moderator=request.user
         )
@@ -277,14 +271,14 @@ class ItemWriteViewSet(AimgViewSet):
         operation_id="setProtected", tags=TAGS, request=SetProtectedSerializer, responses={200: ITEM_RESULTS}
     )
     def set_protected(self, request):
-        data = _body(SetProtectedSerializer, request)
+        data = parse_body(SetProtectedSerializer, request)
         return Response(_results(services.toggle_protected(item_ids=data["imageIDs"])))
 
     @extend_schema(
         operation_id="migrateLibrary", tags=TAGS, request=MigrateLibrarySerializer, responses={200: _MIGRATION}
     )
     def migrate_library(self, request):
-        data = _body(MigrateLibrarySerializer, request)
+        data = parse_body(MigrateLibrarySerializer, request)
         if data["sourceUserID"] == data["destinationUserID"]:
             message = "The source and the destination must be different users."
             raise InvalidInput(message, errors={("destinationUserID",): [message]})

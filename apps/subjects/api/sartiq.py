@@ -28,9 +28,9 @@ from apps.core.sartiq.viewsets import (
     PUBLIC_PARAMETERS,
     MessageSerializer,
     OrganizationQuery,
-    QueryChoice,
-    QueryUUID,
     SartiqResourceViewSet,
+    query_choice,
+    query_uuid,
 )
 from apps.styles.api.serializers import AssignOwnerRequestSerializer  # the spec's one AssignOwnerRequest
 
@@ -127,11 +127,11 @@ class IsAdministrator(BasePermission):
 
 
 class _AdminListQuery(OrganizationQuery):
-    body_type = QueryChoice(BodyType.choices)
+    body_type = query_choice(BodyType.choices)
 
 
 class _BaseImagesQuery(OrganizationQuery):
-    shot_type = QueryUUID()
+    shot_type = query_uuid()
 
 
 class _BaseImageUrlQuery(OrganizationQuery):
@@ -139,7 +139,7 @@ class _BaseImageUrlQuery(OrganizationQuery):
 
 
 class _UploadQuery(OrganizationQuery):
-    subject_id = QueryUUID()
+    subject_id = query_uuid()
 
 
 def _zip_too_large(limit: int) -> MediaTooLarge:

@@ -21,7 +21,7 @@ from apps.accounts import profile as account_profile
 from apps.accounts import selectors, services
 from apps.accounts.api.serializers import picture_data_uri, self_user
 from apps.core.dialects.aimg import AimgViewSet
-from apps.core.dialects.base import parse_query
+from apps.core.dialects.base import parse_body, parse_query
 from apps.core.dialects.fields import StrictCharField
 from apps.core.dialects.permissions import NOT_SIGNED_IN, NOT_SIGNED_IN_CODE, has_perm
 from apps.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -137,12 +137,6 @@ class GetUserQuerySerializer(serializers.Serializer):
 class DeleteUserQuerySerializer(serializers.Serializer):
     userID = serializers.UUIDField(required=False)  # noqa: N815
     deleteItems = serializers.BooleanField(required=False, default=False)  # noqa: N815
-
-
-def _body(serializer_class, request) -> dict:
-    form = serializer_class(data=request.data)
-    form.is_valid(raise_exception=True)
-    return form.validated_data
 
 
 def _target(request, data: dict):
@@ -303,7 +297,7 @@ class ProfileViewSet(AimgViewSet):
         responses={200: SelfUserSerializer},
     )
     def set_self_user_properties(self, request):
-        data = _body(SelfUserPropertiesSerializer, request)
+        data = parse_body(SelfUserPropertiesSerializer, request)
         session = _session(request)
         services.set_self_user_properties(
             user=session.user,
@@ -330,7 +324,7 @@ class ProfileViewSet(AimgViewSet):
             declared = 0
         if declared > services.MAX_PICTURE_BASE64_CHARS + PICTURE_BODY_ALLOWANCE:
             raise services.picture_too_large()
-        data = _body(ProfilePictureSerializer, request)
+        data = parse_body(ProfilePictureSerializer, request)
         user = services.set_profile_picture(user=_session(request).user, data_uri=data["profilePicture"])
         return Response({"profilePicture": picture_data_uri(user)})
 
@@ -350,7 +344,7 @@ class ProfileViewSet(AimgViewSet):
 
     @extend_schema(operation_id="setUserKVP", tags=TAGS, request=KeyValueSerializer, responses={200: _KEY_VALUE})
     def set_user_kvp(self, request):
-        data = _body(KeyValueSerializer, request)
+        data = parse_body(KeyValueSerializer, request)
         pair = services.set_key_value(user=_session(request).user, key=data["key"], value=data["value"])
         return Response({"key": pair.key, "value": pair.value})
 
@@ -442,7 +436,7 @@ class ModerationViewSet(AimgViewSet):
         },
     )
     def set_profile_picture_banned(self, request):
-        data = _body(ProfilePictureBannedSerializer, request)
+        data = parse_body(ProfilePictureBannedSerializer, request)
         user = _target(request, data)
         if "profilePictureBanned" in data:
             user = services.set_profile_picture_banned(user=user, banned=data["profilePictureBanned"])
@@ -457,7 +451,7 @@ class ModerationViewSet(AimgViewSet):
         },
     )
     def set_user_additional_information(self, request):
-        data = _body(AdditionalInformationSerializer, request)
+        data = parse_body(AdditionalInformationSerializer, request)
         user = services.set_additional_information(user=_target(request, data), text=data.get("additionalInformation"))
         return Response({"additionalInformation": user.additional_information})
 
@@ -468,7 +462,7 @@ class ModerationViewSet(AimgViewSet):
         responses={200: inline_serializer("AimgAbuseLevel", {"abuse": serializers.IntegerField()})},
     )
     def set_user_abuse_level(self, request):
-        data = _body(AbuseLevelSerializer, request)
+        data = parse_body(AbuseLevelSerializer, request)
         user = _target(request, data)
         level = _abuse_level(data.get("abuse"))
         if level is not None:
